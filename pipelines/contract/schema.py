@@ -1,0 +1,169 @@
+"""The vocabulary the contract is written in: column types, columns, datasets, and the
+declarative cross-field rules a dataset can carry.
+
+Everything downstream (readers, row validators, quality suites, dbt sources, templates,
+the rule catalogue and the docs) is generated from declarations made with these classes
+in :mod:`pipelines.contract.datasets`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ColumnType(StrEnum):
+    STR = "str"
+    INT = "int"
+    DECIMAL = "decimal"
+    MONEY = "money"
+    DATE = "date"
+    DATETIME = "datetime"
+    BOOL = "bool"
+    ENUM = "enum"
+    ID18 = "id18"
+    USCC = "uscc"
+    PHONE = "phone"
+
+
+class DatasetKind(StrEnum):
+    REGISTRY = "registry"  # a file is the street's complete list as of as_of_date
+    EVENT = "event"  # rows are upserts keyed by the record id
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    zh: str
+    type: ColumnType
+    required: bool = False
+    enum: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    personal: bool = False  # personal information: never leaves landing/quarantine
+    blank_default: str | None = None  # value a blank cell stands for (劳模级别: blank = 无)
+    doc: str = ""  # what the column means, for clerks and analysts
+
+    def __post_init__(self) -> None:
+        if self.type is ColumnType.ENUM and not self.enum:
+            raise ValueError(f"enum column {self.name} declares no values")
+        if self.type is not ColumnType.ENUM and self.enum:
+            raise ValueError(f"column {self.name} lists enum values but is {self.type}")
+
+    @property
+    def effective_minimum(self) -> float | None:
+        """Counts and money are >= 0 unless the contract says otherwise."""
+        if self.minimum is not None:
+            return self.minimum
+        if self.type in (ColumnType.INT, ColumnType.MONEY):
+            return 0
+        return None
+
+
+# --- declarative cross-field rules --------------------------------------------------------
+# Each carries the stable rule code it raises; the validator interprets them into
+# vectorised expressions and the catalogue describes them, so the two cannot drift.
+
+
+@dataclass(frozen=True)
+class Ordered:
+    """``column`` must be after (``strict``) or not before ``other`` when both are given."""
+
+    code: str
+    column: str
+    other: str
+    strict: bool
+
+
+@dataclass(frozen=True)
+class NotAfter:
+    """``column`` must not be after ``other`` when both are given."""
+
+    code: str
+    column: str
+    other: str
+
+
+@dataclass(frozen=True)
+class RequiredWhen:
+    """``column`` is required when ``when_column`` takes one of ``values``."""
+
+    code: str
+    column: str
+    when_column: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """``column``, when given, starts with ``prefix``."""
+
+    code: str
+    column: str
+    prefix: str
+
+
+@dataclass(frozen=True)
+class IdentityAgreement:
+    """Gender and birth date must agree with the resident ID; joining needs age 16."""
+
+    id_column: str
+    gender_column: str
+    birth_column: str
+    join_column: str
+    min_join_age: int = 16
+
+
+@dataclass(frozen=True)
+class UniqueWhere:
+    """``column`` is unique among the rows whose ``where_column`` equals ``where_value``."""
+
+    code: str
+    column: str
+    where_column: str
+    where_value: str
+
+
+@dataclass(frozen=True)
+class WarnGreater:
+    """A warning (the row still loads) when ``column`` > ``other``."""
+
+    code: str
+    column: str
+    other: str
+
+
+DatasetRule = Ordered | NotAfter | RequiredWhen | Prefix | IdentityAgreement | UniqueWhere | WarnGreater
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    zh: str
+    kind: DatasetKind
+    key: str
+    columns: tuple[Column, ...]
+    rules: tuple[DatasetRule, ...] = field(default=())
+    doc: str = ""
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.name} has no column {name}")
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def required_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.required)
+
+    @property
+    def personal_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.personal)
+
+    @property
+    def is_registry(self) -> bool:
+        return self.kind is DatasetKind.REGISTRY
