@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from .schema import (
     Column,
-    ColumnType as T,
     Dataset,
     DatasetKind,
     IdentityAgreement,
@@ -19,6 +18,9 @@ from .schema import (
     RequiredWhen,
     UniqueWhere,
     WarnGreater,
+)
+from .schema import (
+    ColumnType as T,
 )
 
 INDUSTRY_SECTIONS = tuple("ABCDEFGHIJKLMNOPQRST")  # GB/T 4754-2017 门类

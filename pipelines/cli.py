@@ -1,0 +1,141 @@
+"""``union-warehouse``: the project's command line (see README and interface.md)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import sys
+from datetime import date
+from pathlib import Path
+
+import pipelines  # noqa: F401  (telemetry off first)
+from pipelines.config import Settings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+log = logging.getLogger("union_warehouse")
+
+
+def _prepare_dagster_home(settings: Settings) -> Path:
+    """Point Dagster at a persistent instance under the data dir, configured by the
+    repository's ``dagster.yaml``, unless the operator chose a DAGSTER_HOME."""
+    if os.environ.get("DAGSTER_HOME"):
+        return Path(os.environ["DAGSTER_HOME"])
+    home = settings.data_dir / "dagster"
+    home.mkdir(parents=True, exist_ok=True)
+    src = PROJECT_ROOT / "dagster.yaml"
+    dst = home / "dagster.yaml"
+    if src.exists() and (not dst.exists() or dst.read_bytes() != src.read_bytes()):
+        shutil.copyfile(src, dst)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.generate import generate_district
+
+    manifest = generate_district(
+        settings.raw_dir, scale=args.scale, seed=args.seed, defects=args.defects
+    )
+    files = manifest["files"] if isinstance(manifest, dict) else manifest.files
+    print(f"wrote {len(files)} submission files under {settings.inbox}")
+    return 0
+
+
+def run_pipeline(settings: Settings, as_of: date | None = None):  # type: ignore[no-untyped-def]
+    """Run the whole pipeline job once, in this process, on the persistent instance."""
+    import dagster as dg
+
+    from pipelines.definitions import PIPELINE_JOB, build_definitions
+
+    _prepare_dagster_home(settings)
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def(PIPELINE_JOB)
+    with dg.DagsterInstance.get() as instance:
+        return job.execute_in_process(instance=instance, raise_on_error=False,
+                                      tags={"union/trigger": "cli"})
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
+    result = run_pipeline(settings, as_of)
+    print_summary(settings)
+    if not result.success:
+        print("run failed: see the Dagster run log above", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.generate import generate_district
+
+    generate_district(settings.raw_dir, scale=args.scale, seed=args.seed, defects=True)
+    print(f"generated a district with defects under {settings.inbox}")
+    result = run_pipeline(settings, date(2015, 12, 31))
+    print_summary(settings)
+    return 0 if result.success else 1
+
+
+def print_summary(settings: Settings) -> None:
+    from pipelines.ingest.ledger import Status, read_ledger
+    from pipelines.ingest.reconcile import reconcile
+
+    entries = read_ledger(settings.ledger_path)
+    rec = reconcile(settings, entries)
+    counts = {s: sum(e.status == s for e in entries) for s in (Status.LOADED, Status.REJECTED, Status.DUPLICATE)}
+    print()
+    print("Ingestion ledger")
+    print(f"  files: {len(entries)} (loaded {counts['loaded']}, rejected {counts['rejected']}, duplicate {counts['duplicate']})")
+    print(f"  rows:  read {rec.rows_read}, loaded {rec.rows_loaded}, quarantined {rec.rows_quarantined}")
+    print(f"  reconciliation: {'OK' if rec.ok else 'FAILED'}")
+    for f in rec.failures[:20]:
+        print(f"    {f}")
+    rejected = [e for e in entries if e.status == Status.REJECTED]
+    if rejected:
+        print("  rejected files:")
+        for e in rejected:
+            print(f"    {e.path}: {e.error_code}{' (' + e.error_column + ')' if e.error_column else ''}")
+
+
+def cmd_contract_sync(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.contract.sync import sync
+
+    stale = sync(PROJECT_ROOT, check=args.check)
+    for rel in stale:
+        print(("stale: " if args.check else "wrote: ") + rel)
+    return 1 if (args.check and stale) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("UNION_LOG_LEVEL", "WARNING"),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    parser = argparse.ArgumentParser(prog="union-warehouse", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    g = sub.add_parser("generate", help="write synthetic submissions for every street and dataset")
+    g.add_argument("--scale", type=float, default=1.0)
+    g.add_argument("--seed", type=int, default=2015)
+    g.add_argument("--defects", action="store_true", help="inject the defects streets really send")
+    g.set_defaults(func=cmd_generate)
+
+    r = sub.add_parser("run", help="process every pending submission once")
+    r.add_argument("--as-of", help="evaluate indicators and warnings as of this date (YYYY-MM-DD)")
+    r.set_defaults(func=cmd_run)
+
+    d = sub.add_parser("demo", help="generate a district with defects, run everything, print the results")
+    d.add_argument("--scale", type=float, default=1.0)
+    d.add_argument("--seed", type=int, default=2015)
+    d.set_defaults(func=cmd_demo)
+
+    c = sub.add_parser("contract-sync", help="regenerate the files derived from the contract (docs, suites, dbt sources)")
+    c.add_argument("--check", action="store_true", help="only report stale files; exit 1 if any")
+    c.set_defaults(func=cmd_contract_sync)
+
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    return int(args.func(args, settings))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,32 @@
+"""The project's one Dagster ``Definitions``: ``dagster dev -m pipelines.definitions``."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+import pipelines  # noqa: F401  (turns telemetry off before anything else)
+from pipelines.config import Settings
+from pipelines.orchestration.landing import ingest_submissions
+from pipelines.orchestration.resources import UnionPaths
+from pipelines.orchestration.sensors import build_inbox_sensor
+
+PIPELINE_JOB = "process_submissions_job"
+
+process_submissions_job = dg.define_asset_job(
+    PIPELINE_JOB,
+    selection=dg.AssetSelection.all(),
+    description="Everything pending in the drop zone, through every layer, once.",
+)
+
+
+def build_definitions(settings: Settings | None = None) -> dg.Definitions:
+    settings = settings or Settings.from_env()
+    return dg.Definitions(
+        assets=[ingest_submissions],
+        jobs=[process_submissions_job],
+        sensors=[build_inbox_sensor(PIPELINE_JOB)],
+        resources={"paths": UnionPaths.from_settings(settings)},
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,145 @@
+"""The ingestion ledger: what happened to every file that reached the drop zone.
+
+One JSON object a line in an append-only file. An entry is appended only after the
+file's landing, quarantine and problem files are in place, so a crash leaves either
+no entry (the file is simply processed again, with identical output) or a complete one.
+A torn last line (a crash mid-append) is ignored on read and cut off before the next
+append.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+
+class Status:
+    LOADED = "loaded"  # read and validated; good rows landed, bad rows quarantined
+    REJECTED = "rejected"  # a file rule was broken: nothing landed
+    DUPLICATE = "duplicate"  # the same bytes were received before: nothing landed
+
+
+@dataclass
+class LedgerEntry:
+    seq: int  # order in which submissions were first seen ("later" for event upserts)
+    path: str  # relative to the raw dir, forward slashes
+    sha256: str
+    bytes: int
+    mtime_ns: int
+    dataset: str | None
+    street_code: str | None
+    first_seen: str  # ISO-8601 UTC
+    status: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_warned: int = 0
+    error_code: str | None = None
+    error_column: str | None = None
+    error: str | None = None  # operator-facing, never a cell value
+    duplicate_of: str | None = None  # path of the earlier file with the same bytes
+    file_format: str | None = None
+    encoding: str | None = None
+    as_of_date: str | None = None
+    landing_path: str | None = None  # relative to the data dir
+    quarantine_path: str | None = None
+    problems_path: str | None = None
+    run_id: str | None = None
+
+    @property
+    def reconciles(self) -> bool:
+        return self.rows_read == self.rows_loaded + self.rows_quarantined
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+
+
+_FIELDS = {f.name for f in fields(LedgerEntry)}
+
+
+def read_ledger(path: Path) -> list[LedgerEntry]:
+    if not path.exists():
+        return []
+    out: list[LedgerEntry] = []
+    with path.open("rb") as fh:
+        for raw in fh:
+            if not raw.endswith(b"\n"):
+                break  # torn write from a crash: not an entry
+            record = json.loads(raw)
+            out.append(LedgerEntry(**{k: v for k, v in record.items() if k in _FIELDS}))
+    return out
+
+
+def append_entries(path: Path, entries: Iterable[LedgerEntry]) -> None:
+    """Append entries durably; call only while holding :func:`ingest_lock`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("ab+") as fh:
+        _cut_torn_tail(fh)
+        for e in entries:
+            fh.write((e.to_json() + "\n").encode("utf-8"))
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _cut_torn_tail(fh) -> None:  # type: ignore[no-untyped-def]
+    size = fh.seek(0, os.SEEK_END)
+    if size == 0:
+        return
+    fh.seek(size - 1)
+    if fh.read(1) == b"\n":
+        return
+    # find the last newline and truncate after it
+    pos = size - 1
+    chunk = 4096
+    while pos > 0:
+        start = max(0, pos - chunk)
+        fh.seek(start)
+        data = fh.read(pos - start)
+        idx = data.rfind(b"\n")
+        if idx >= 0:
+            fh.truncate(start + idx + 1)
+            fh.seek(0, os.SEEK_END)
+            return
+        pos = start
+    fh.truncate(0)
+    fh.seek(0)
+
+
+@contextmanager
+def ingest_lock(lock_path: Path) -> Iterator[None]:
+    """One ingestion batch at a time across processes (sensor runs, CLI, schedules)."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+@dataclass
+class LedgerIndex:
+    """What the ledger already knows, for deciding what is pending."""
+
+    by_path_state: set[tuple[str, int, int]]  # (path, bytes, mtime_ns) already processed
+    by_path_sha: set[tuple[str, str]]
+    original_by_sha: dict[str, LedgerEntry]  # first non-duplicate entry per sha256
+    next_seq: int
+
+    @classmethod
+    def build(cls, entries: list[LedgerEntry]) -> LedgerIndex:
+        original: dict[str, LedgerEntry] = {}
+        for e in entries:
+            if e.status != Status.DUPLICATE and e.sha256 not in original:
+                original[e.sha256] = e
+        return cls(
+            by_path_state={(e.path, e.bytes, e.mtime_ns) for e in entries},
+            by_path_sha={(e.path, e.sha256) for e in entries},
+            original_by_sha=original,
+            next_seq=max((e.seq for e in entries), default=0) + 1,
+        )

@@ -1,0 +1,245 @@
+"""Process every pending submission once: read, validate, land, quarantine, ledger.
+
+This is the one code path behind the Dagster ingestion asset, the drop-zone sensor's
+runs and ``union-warehouse run``. Each file is handled on its own: a rejected file is
+recorded with its one reason and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.config import Settings
+from pipelines.contract import DATASETS, DATASETS_BY_NAME, Dataset, is_known_street, rule
+
+from .dropzone import FileState, list_inbox, locate, sha256_of
+from .ledger import LedgerEntry, LedgerIndex, Status, append_entries, ingest_lock, read_ledger
+from .model import LINE, FileRejected, Validated
+from .readers import read_submission
+from .validate import validate
+
+log = logging.getLogger(__name__)
+
+SUBMISSION = "_submission_sha256"
+SEQ = "_ingest_seq"
+STREET = "_street_code"  # the folder's street (the submitting street)
+
+
+@dataclass
+class BatchResult:
+    entries: list[LedgerEntry] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, exception type)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def count(self, status: str) -> int:
+        return sum(1 for e in self.entries if e.status == status)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(e.rows_read for e in self.entries)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(e.rows_loaded for e in self.entries)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(e.rows_quarantined for e in self.entries)
+
+    def by_dataset(self) -> dict[str, list[LedgerEntry]]:
+        out: dict[str, list[LedgerEntry]] = {}
+        for e in self.entries:
+            out.setdefault(e.dataset or "(unknown)", []).append(e)
+        return out
+
+
+def pending(settings: Settings, index: LedgerIndex | None = None) -> list[FileState]:
+    """Files in the drop zone whose (path, size, mtime) the ledger has not seen."""
+    if index is None:
+        index = LedgerIndex.build(read_ledger(settings.ledger_path))
+    return [f for f in list_inbox(settings.raw_dir) if f.key not in index.by_path_state]
+
+
+def ingest_pending(
+    settings: Settings,
+    paths: Iterable[str] | None = None,
+    run_id: str | None = None,
+    progress: Callable[[int, int, LedgerEntry], None] | None = None,
+) -> BatchResult:
+    """Process the pending files (all of them, or only ``paths`` among them)."""
+    result = BatchResult()
+    started = time.perf_counter()
+    with ingest_lock(settings.lock_path):
+        ensure_landing_schemas(settings)
+        index = LedgerIndex.build(read_ledger(settings.ledger_path))
+        todo = pending(settings, index)
+        if paths is not None:
+            wanted = set(paths)
+            todo = [f for f in todo if f.path in wanted]
+        result.timings["scan_s"] = time.perf_counter() - started
+        for i, fs in enumerate(todo, start=1):
+            try:
+                entry = _process_one(settings, fs, index, run_id)
+            except FileNotFoundError:
+                log.warning("file vanished before it was read: %s", fs.path)
+                continue
+            except Exception as exc:  # a bug or an I/O fault: not the street's fault
+                log.exception("internal error on %s; it stays pending", fs.path)
+                result.errors.append((fs.path, type(exc).__name__))
+                continue
+            if entry is None:
+                continue
+            append_entries(settings.ledger_path, [entry])
+            _remember(index, entry)
+            result.entries.append(entry)
+            log.info(
+                "ingested path=%s dataset=%s street=%s status=%s read=%d loaded=%d quarantined=%d",
+                entry.path, entry.dataset, entry.street_code, entry.status,
+                entry.rows_read, entry.rows_loaded, entry.rows_quarantined,
+            )
+            if progress:
+                progress(i, len(todo), entry)
+    result.timings["total_s"] = time.perf_counter() - started
+    return result
+
+
+def _remember(index: LedgerIndex, e: LedgerEntry) -> None:
+    index.by_path_state.add((e.path, e.bytes, e.mtime_ns))
+    index.by_path_sha.add((e.path, e.sha256))
+    if e.status != Status.DUPLICATE:
+        index.original_by_sha.setdefault(e.sha256, e)
+    index.next_seq = max(index.next_seq, e.seq + 1)
+
+
+def _process_one(
+    settings: Settings, fs: FileState, index: LedgerIndex, run_id: str | None
+) -> LedgerEntry | None:
+    abs_path = settings.raw_dir / fs.path
+    loc = locate(fs.path)
+    sha = sha256_of(abs_path)
+    if (fs.path, sha) in index.by_path_sha:
+        return _touched(fs, sha, index, run_id)
+    entry = LedgerEntry(
+        seq=index.next_seq,
+        path=fs.path,
+        sha256=sha,
+        bytes=fs.size,
+        mtime_ns=fs.mtime_ns,
+        dataset=loc.dataset if loc.dataset in DATASETS_BY_NAME else None,
+        street_code=loc.street_code if loc.street_code and is_known_street(loc.street_code) else None,
+        first_seen=_now(),
+        status=Status.LOADED,
+        run_id=run_id,
+    )
+    original = index.original_by_sha.get(sha)
+    if original is not None:
+        entry.status = Status.DUPLICATE
+        entry.error_code = "file.duplicate"
+        entry.duplicate_of = original.path
+        entry.error = rule("file.duplicate").message_en(detail=f" ({original.path})")
+        return entry
+    try:
+        dataset, street = _check_location(settings, fs, loc)
+        raw = read_submission(abs_path, dataset)
+        entry.file_format, entry.encoding = raw.file_format, raw.encoding
+        validated = validate(raw.frame, dataset, street)
+    except FileRejected as rej:
+        entry.status = Status.REJECTED
+        entry.error_code = rej.code
+        entry.error_column = rej.column
+        entry.error = rule(rej.code).message_en(
+            column=rej.column or "", detail=f" ({rej.detail})" if rej.detail else ""
+        )
+        return entry
+    _land(settings, entry, dataset, street, validated)
+    return entry
+
+
+def _touched(fs: FileState, sha: str, index: LedgerIndex, run_id: str | None) -> LedgerEntry:
+    """Same path, same bytes, new mtime (a touch or a copy with a new timestamp): record
+    the new state as a duplicate of itself so it is not hashed again."""
+    original = index.original_by_sha.get(sha)
+    return LedgerEntry(
+        seq=index.next_seq, path=fs.path, sha256=sha, bytes=fs.size, mtime_ns=fs.mtime_ns,
+        dataset=original.dataset if original else None,
+        street_code=original.street_code if original else None,
+        first_seen=_now(), status=Status.DUPLICATE, error_code="file.duplicate",
+        duplicate_of=original.path if original else fs.path,
+        error=rule("file.duplicate").message_en(detail=f" ({fs.path})"), run_id=run_id,
+    )
+
+
+def _check_location(settings: Settings, fs: FileState, loc) -> tuple[Dataset, str]:  # type: ignore[no-untyped-def]
+    if fs.size > settings.max_file_bytes:
+        raise FileRejected("file.too_large", f"{fs.size} > {settings.max_file_bytes} bytes")
+    if not loc.street_code or not is_known_street(loc.street_code):
+        raise FileRejected("file.unknown_street", f"folder {loc.street_code!r}")
+    if loc.dataset not in DATASETS_BY_NAME:
+        raise FileRejected("file.unknown_dataset", f"folder {loc.dataset!r}")
+    return DATASETS_BY_NAME[loc.dataset], loc.street_code
+
+
+def _land(
+    settings: Settings, entry: LedgerEntry, dataset: Dataset, street: str, v: Validated
+) -> None:
+    entry.rows_read = v.rows_read
+    entry.rows_loaded = v.good.height
+    entry.rows_quarantined = v.quarantined.height
+    entry.rows_warned = v.problems.filter(pl.col("severity") == "warning")[LINE].n_unique()
+    entry.as_of_date = v.as_of_date.isoformat() if v.as_of_date else None
+    rel = f"{dataset.name}/{street}/{entry.sha256}.parquet"
+    tag = [pl.lit(entry.sha256).alias(SUBMISSION), pl.lit(entry.seq, pl.Int64).alias(SEQ),
+           pl.lit(street).alias(STREET)]
+    atomic_write_parquet(v.good.with_columns(tag), settings.landing_dir / rel)
+    entry.landing_path = f"landing/{rel}"
+    if v.quarantined.height:
+        atomic_write_parquet(v.quarantined.with_columns(tag), settings.quarantine_dir / rel)
+        entry.quarantine_path = f"quarantine/{rel}"
+    if v.problems.height:
+        atomic_write_parquet(v.problems.with_columns(tag), settings.problems_dir / rel)
+        entry.problems_path = f"problems/{rel}"
+
+
+def atomic_write_parquet(frame: pl.DataFrame, target: Path) -> None:
+    """Write then rename: a reader (or a crash) never sees half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    frame.write_parquet(tmp, compression="zstd", statistics=True)
+    with tmp.open("rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+
+
+def ensure_landing_schemas(settings: Settings) -> None:
+    """An empty, typed Parquet per dataset so every landing glob matches at least one
+    file with the contract's columns, even before any street has sent that dataset."""
+    for dataset in DATASETS:
+        target = settings.landing_dir / dataset.name / "_schema" / "empty.parquet"
+        if target.exists():
+            continue
+        empty = empty_landing_frame(dataset)
+        atomic_write_parquet(empty, target)
+
+
+def empty_landing_frame(dataset: Dataset) -> pl.DataFrame:
+    raw = pl.DataFrame(
+        {LINE: pl.Series([], dtype=pl.Int64), "_malformed": pl.Series([], dtype=pl.Boolean)}
+    )
+    good = validate(raw, dataset, "000000000").good
+    return good.with_columns(
+        pl.lit(None, pl.String).alias(SUBMISSION),
+        pl.lit(None, pl.Int64).alias(SEQ),
+        pl.lit(None, pl.String).alias(STREET),
+    )
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

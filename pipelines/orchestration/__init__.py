@@ -1,0 +1,1 @@
+"""Dagster wiring: resources, assets by layer, checks, sensors, jobs."""

@@ -1,0 +1,30 @@
+"""Resources: every outside thing the assets touch, so tests can swap it."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.config import Settings
+
+
+class UnionPaths(dg.ConfigurableResource):
+    """The drop zone and the data directory (``UNION_RAW_DIR`` / ``UNION_DATA_DIR``)."""
+
+    raw_dir: str
+    data_dir: str
+    max_file_bytes: int = Settings.max_file_bytes
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> UnionPaths:
+        return cls(raw_dir=str(s.raw_dir), data_dir=str(s.data_dir), max_file_bytes=s.max_file_bytes)
+
+    def settings(self) -> Settings:
+        base = Settings.from_env()
+        from pathlib import Path
+
+        return Settings(
+            raw_dir=Path(self.raw_dir),
+            data_dir=Path(self.data_dir),
+            pii_key=base.pii_key,
+            max_file_bytes=self.max_file_bytes,
+        )
