@@ -194,7 +194,7 @@ _RULES: tuple[Rule, ...] = (
          "{column} appears more than once in the file; every copy is quarantined"),
     Rule("id_number.duplicate_active", Q,
          "同一身份证号在本名单中有多条“在会”记录，请核对后只保留一条。",
-         "the same id_number appears on more than one 在会 row"),
+         "the same id_number appears on more than one active (status 在会) row"),
     Rule("as_of_date.inconsistent", Q,
          "「统计日期」与本文件其他行不一致（一个文件只能有一个统计日期）。",
          "as_of_date differs from the file's as-of date"),
