@@ -99,7 +99,7 @@ def print_summary(settings: Settings) -> None:
 
 
 def cmd_contract_sync(args: argparse.Namespace, settings: Settings) -> int:
-    from pipelines.contract.sync import sync
+    from pipelines.sync import sync
 
     stale = sync(PROJECT_ROOT, check=args.check)
     for rel in stale:

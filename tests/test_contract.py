@@ -5,7 +5,7 @@ from pathlib import Path
 from pipelines.contract import CATALOGUE, DATASETS, STREETS, Severity, applicable_rules
 from pipelines.contract.rules import FILE_RULES, all_row_codes
 from pipelines.contract.schema import ColumnType
-from pipelines.contract.sync import sync
+from pipelines.sync import sync
 
 ROOT = Path(__file__).resolve().parents[1]
 

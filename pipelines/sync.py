@@ -1,12 +1,16 @@
 """Files in the repository that are generated from the contract, and the command that
-keeps them in step (``union-warehouse contract-sync``; ``--check`` only reports drift)."""
+keeps them in step (``union-warehouse contract-sync``; ``--check`` only reports drift).
+
+It sits above every layer (it imports the renderers of each), so the contract itself
+never imports anything downstream."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
-from .render import render_contract_md, render_rules_md
+from pipelines.contract.render import render_contract_md, render_rules_md
+from pipelines.quality.suites import suite_artifacts
 
 Renderer = Callable[[], str]
 
@@ -17,17 +21,8 @@ def artifacts() -> dict[str, Renderer]:
         "docs/rules.md": render_rules_md,
         "docs/contract.md": render_contract_md,
     }
-    for extra in _EXTRA:
-        out.update(extra())
+    out.update(suite_artifacts())
     return out
-
-
-# Later layers (dbt sources and seeds, quality suites) register their generated files here.
-_EXTRA: list[Callable[[], dict[str, Renderer]]] = []
-
-
-def register(provider: Callable[[], dict[str, Renderer]]) -> None:
-    _EXTRA.append(provider)
 
 
 def sync(root: Path, *, check: bool = False) -> list[str]:
