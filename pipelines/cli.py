@@ -53,7 +53,8 @@ def run_pipeline(settings: Settings, as_of: date | None = None):  # type: ignore
     defs = build_definitions(settings)
     job = defs.resolve_job_def(PIPELINE_JOB)
     with dg.DagsterInstance.get() as instance:
-        return job.execute_in_process(instance=instance, raise_on_error=False,
+        run_config = {"resources": {"as_of": {"config": {"as_of": as_of.isoformat() if as_of else ""}}}}
+        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config,
                                       tags={"union/trigger": "cli"})
 
 

@@ -7,7 +7,8 @@ import dagster as dg
 import pipelines  # noqa: F401  (turns telemetry off before anything else)
 from pipelines.config import Settings
 from pipelines.orchestration.landing import ingest_submissions
-from pipelines.orchestration.resources import UnionPaths
+from pipelines.orchestration.quality import quality_suites
+from pipelines.orchestration.resources import AsOf, UnionPaths
 from pipelines.orchestration.sensors import build_inbox_sensor
 
 PIPELINE_JOB = "process_submissions_job"
@@ -23,9 +24,10 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings.from_env()
     return dg.Definitions(
         assets=[ingest_submissions],
+        asset_checks=[quality_suites],
         jobs=[process_submissions_job],
         sensors=[build_inbox_sensor(PIPELINE_JOB)],
-        resources={"paths": UnionPaths.from_settings(settings)},
+        resources={"paths": UnionPaths.from_settings(settings), "as_of": AsOf()},
     )
 
 

@@ -2,7 +2,6 @@
 ledger entries. One asset per dataset, so a quality gate on one dataset blocks only
 what is downstream of it; plus the ledger itself."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -28,3 +28,14 @@ class UnionPaths(dg.ConfigurableResource):
             pii_key=base.pii_key,
             max_file_bytes=self.max_file_bytes,
         )
+
+
+class AsOf(dg.ConfigurableResource):
+    """The date indicators, warnings and freshness are evaluated as of (default: today)."""
+
+    as_of: str = ""
+
+    def date(self):  # type: ignore[no-untyped-def]
+        from datetime import date
+
+        return date.fromisoformat(self.as_of) if self.as_of else date.today()

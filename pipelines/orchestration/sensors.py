@@ -6,7 +6,6 @@ what is done) nor requests one twice (the cursor says what is in flight). A burs
 files becomes a few runs of up to ``MAX_FILES_PER_RUN`` files each.
 """
 
-from __future__ import annotations
 
 import hashlib
 import json

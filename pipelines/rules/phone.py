@@ -6,8 +6,8 @@ import re
 
 import polars as pl
 
-MOBILE_PATTERN = r"1[3-9]\d{9}"
-LANDLINE_PATTERN = r"0\d{2,3}-\d{7,8}"
+MOBILE_PATTERN = r"1[3-9][0-9]{9}"
+LANDLINE_PATTERN = r"0[0-9]{2,3}-[0-9]{7,8}"
 PATTERN = rf"^(?:{MOBILE_PATTERN}|{LANDLINE_PATTERN})$"
 _RE = re.compile(PATTERN)
 

@@ -1,0 +1,538 @@
+"""The row rules of one file, vectorised: raw strings in; typed good rows, quarantined
+rows with every reason, and a problem list out.
+
+The checks are built by walking :func:`pipelines.contract.rules.applicable_rules`, one
+failure expression per applied rule, so the validator raises exactly the codes the
+contract lists for a dataset (:func:`possible_codes`) and nothing else.
+
+Speed: normalising (NFKC above all) costs more than reading the file, and most values
+of most files need none of it. So the rules first run on the values as they are (blank
+to null, dates tried as ``YYYY-MM-DD`` only, booleans in their usual spellings), with
+one flag per column saying whether that was exact: every value the quick pass did not
+take (unparsed, unknown enum value, malformed ID/code/phone, text with surrounding
+spaces or a character NFKC could change) is one that full normalisation and parsing
+would not take either. Where a column is not exact, only its untaken values are fully
+normalised and parsed, and only the checks reading that column run again. The result
+is the same either way (tests compare it with normalising every value).
+
+Decisions beyond the contract's text:
+
+* A malformed row (``_malformed``) gets ``row.malformed`` only: its values are shifted
+  against the header, so judging them would only add noise. Malformed rows also take no
+  part in the file-level rules (duplicate keys, duplicate active IDs, the as-of date).
+* Warnings are reported only for rows that load (the warning message says so).
+* A birthday on 29 February reaches its 16th anniversary on 28 February when that year
+  is not a leap year (Polars calendar offsets clamp to the month's end).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from pipelines.contract.rules import AppliedRule, Severity, applicable_rules, rule
+from pipelines.contract.schema import (
+    Column,
+    ColumnType,
+    Dataset,
+    DatasetRule,
+    IdentityAgreement,
+    NotAfter,
+    Ordered,
+    Prefix,
+    RequiredWhen,
+    UniqueWhere,
+    WarnGreater,
+)
+from pipelines.ingest.model import LINE, MALFORMED, PROBLEM_SCHEMA, REASONS, Validated
+from pipelines.rules import idcard, phone, uscc, values
+
+AS_OF = "as_of_date"
+STREET = "street_code"
+REASON_DTYPE = pl.List(pl.Struct({"code": pl.String, "column": pl.String}))
+
+DTYPES: dict[ColumnType, pl.DataType] = {
+    ColumnType.STR: pl.String(),
+    ColumnType.INT: pl.Int64(),
+    ColumnType.DECIMAL: pl.Float64(),
+    ColumnType.MONEY: values.MONEY_DTYPE,
+    ColumnType.DATE: pl.Date(),
+    ColumnType.DATETIME: pl.Datetime("us"),
+    ColumnType.BOOL: pl.Boolean(),
+    ColumnType.ENUM: pl.String(),
+    ColumnType.ID18: pl.String(),
+    ColumnType.USCC: pl.String(),
+    ColumnType.PHONE: pl.String(),
+}
+
+_PARSERS = {
+    ColumnType.INT: values.parse_int,
+    ColumnType.DECIMAL: values.parse_decimal,
+    ColumnType.MONEY: values.parse_money,
+    ColumnType.DATE: values.parse_date,
+    ColumnType.DATETIME: values.parse_datetime,
+    ColumnType.BOOL: values.parse_bool,
+}
+_FAST_PARSERS = {
+    **_PARSERS,
+    ColumnType.DATE: values.parse_iso_date,
+    ColumnType.BOOL: values.parse_bool_exact,
+}
+
+_OK_ROW = ~pl.col(MALFORMED)
+_FILE_AS_OF = "__file_as_of"
+_BAD, _WARN = "__bad", "__warn"
+
+
+def _n(name: str) -> pl.Expr:
+    """The normalised value of a contract column."""
+    return pl.col(f"__n__{name}")
+
+
+def _t(name: str) -> pl.Expr:
+    """The typed value of a contract column (null when missing or unparseable)."""
+    return pl.col(f"__t__{name}")
+
+
+def _exact(name: str) -> str:
+    return f"__exact__{name}"
+
+
+def _format_fails(name: str) -> pl.Expr:
+    """The format check of an ID18, USCC or phone column, computed once."""
+    return pl.col(f"__format__{name}")
+
+
+def _id_parts(name: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(format fails, check character fails, birth date) of an ID18 column."""
+    return _format_fails(name), pl.col(f"__idcheck__{name}"), pl.col(f"__idbirth__{name}")
+
+
+def _id_valid(name: str) -> pl.Expr:
+    fmt, chk, birth = _id_parts(name)
+    return _n(name).is_not_null() & ~fmt & ~chk & birth.is_not_null()
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    column: str | None
+    fails: pl.Expr  # True where the row breaks the rule, never null
+    severity: Severity
+
+
+# --- normalise and parse --------------------------------------------------------------
+
+
+def _upper_cased(col: Column) -> bool:
+    """IDs and credit codes are stored upper-case; so are A-T style enum values."""
+    if col.type in (ColumnType.ID18, ColumnType.USCC):
+        return True
+    return col.type is ColumnType.ENUM and all(v.isascii() and v == v.upper() for v in col.enum)
+
+
+def _normalised(col: Column, *, full: bool, street_code: str) -> pl.Expr:
+    raw = pl.col(col.name)
+    if full:
+        value = values.normalise(raw)
+        if _upper_cased(col):
+            value = value.str.to_uppercase()
+    else:  # the value as it is; _exact_flag says whether that was good enough
+        value = pl.when(raw.str.len_bytes() > 0).then(raw)
+    if col.blank_default is not None:
+        value = value.fill_null(pl.lit(col.blank_default))
+    if col.name == STREET:
+        value = value.fill_null(pl.lit(street_code))
+    return value.alias(f"__n__{col.name}")
+
+
+_FORMAT_CHECKS = {
+    ColumnType.ID18: idcard.format_fails_expr,
+    ColumnType.USCC: uscc.format_fails_expr,
+    ColumnType.PHONE: phone.format_fails_expr,
+}
+
+
+def _typed(col: Column, *, full: bool) -> list[pl.Expr]:
+    """The typed value, and the format check of formatted columns."""
+    parser = (_PARSERS if full else _FAST_PARSERS).get(col.type)
+    value = parser(_n(col.name)) if parser else _n(col.name)
+    out = [value.cast(DTYPES[col.type]).alias(f"__t__{col.name}")]
+    if col.type in _FORMAT_CHECKS:
+        out.append(_FORMAT_CHECKS[col.type](_n(col.name)).alias(f"__format__{col.name}"))
+    return out
+
+
+def _derived(col: Column) -> list[pl.Expr]:
+    """What several checks of an ID18 column read, computed once."""
+    if col.type is not ColumnType.ID18:
+        return []
+    value, fmt = _n(col.name), _format_fails(col.name)
+    return [
+        idcard.check_fails_expr(value, fmt).alias(f"__idcheck__{col.name}"),
+        idcard.birth_date_expr(value, fmt).alias(f"__idbirth__{col.name}"),
+    ]
+
+
+def _quick_ok(col: Column) -> pl.Expr:
+    """Rows whose value the quick pass took as final: text NFKC-stable with no surrounding
+    spaces, an allowed enum value, a well-formed ID/code/phone, a parsed typed value."""
+    value = _n(col.name)
+    match col.type:
+        case ColumnType.STR:
+            return ~values.needs_normalise_expr(value)
+        case ColumnType.ENUM:
+            return value.is_in(col.enum)
+        case ColumnType.ID18 | ColumnType.USCC | ColumnType.PHONE:
+            return ~_format_fails(col.name)
+    return _t(col.name).is_not_null()
+
+
+def _quick_failed(col: Column) -> pl.Expr:
+    """Rows with a value the quick pass did not take as final."""
+    return _n(col.name).is_not_null() & ~_quick_ok(col)
+
+
+def _exact_flag(col: Column) -> pl.Expr:
+    """Whether the quick pass gave what full normalisation and parsing would: every value
+    it did not take is one that normalising would not change and that the full parser
+    would not accept either (so it is reported the same either way)."""
+    failed = _n(col.name).filter(_quick_failed(col))
+    exact = ~values.needs_normalise_expr(failed).any()
+    if _upper_cased(col):
+        exact = exact & ~failed.str.contains("[a-z]").any()
+    full_parser = _PARSERS.get(col.type)
+    if full_parser is not None and full_parser is not _FAST_PARSERS[col.type]:
+        exact = exact & full_parser(failed).is_null().all()
+    return exact
+
+
+def _prepare(raw: pl.DataFrame, dataset: Dataset) -> pl.DataFrame:
+    """Every contract column present as String (absent ones null), ``_malformed`` set."""
+    fill = [
+        pl.col(c.name).cast(pl.String)
+        if c.name in raw.columns
+        else pl.lit(None, pl.String).alias(c.name)
+        for c in dataset.columns
+    ]
+    malformed = pl.col(MALFORMED).fill_null(False) if MALFORMED in raw.columns else pl.lit(False)
+    return raw.with_columns(*fill, malformed.alias(MALFORMED))
+
+
+def _file_as_of_expr() -> pl.Expr:
+    """The most common as-of date of the file (non-malformed rows); ties go to the latest."""
+    return _t(AS_OF).filter(_OK_ROW).drop_nulls().mode().max().alias(_FILE_AS_OF)
+
+
+# --- one failure expression per applied rule -----------------------------------------
+
+
+def _present_unparsed(name: str) -> pl.Expr:
+    return _n(name).is_not_null() & _t(name).is_null()
+
+
+def _type_check(code: str, col: Column) -> pl.Expr:
+    name = col.name
+    match code:
+        case "int.invalid" | "decimal.invalid" | "money.invalid":
+            return _present_unparsed(name)
+        case "date.invalid" | "datetime.invalid" | "bool.invalid":
+            return _present_unparsed(name)
+        case "int.range" | "decimal.range":
+            return ~values.in_range_expr(_t(name), col.effective_minimum, col.maximum)
+        case "enum.unknown":
+            return _n(name).is_not_null() & ~_n(name).is_in(col.enum)
+        case "id_number.format":
+            return _id_parts(name)[0]
+        case "id_number.check_digit":
+            return _id_parts(name)[1]
+        case "id_number.birth_date":  # reported only when format and check digit hold
+            fmt, chk, birth = _id_parts(name)
+            return _n(name).is_not_null() & ~fmt & ~chk & birth.is_null()
+        case "uscc.format" | "phone.format":
+            return _format_fails(name)
+        case "uscc.check_digit":
+            return uscc.check_fails_expr(_n(name))
+    raise KeyError(code)
+
+
+_TYPE_CODES = frozenset(
+    {
+        "int.invalid", "int.range", "decimal.invalid", "decimal.range", "money.invalid",
+        "date.invalid", "datetime.invalid", "bool.invalid", "enum.unknown",
+        "id_number.format", "id_number.check_digit", "id_number.birth_date",
+        "uscc.format", "uscc.check_digit", "phone.format",
+    }
+)  # fmt: skip
+_IDENTITY_CODES = frozenset({"gender.id_mismatch", "birth_date.id_mismatch", "join_date.under_16"})
+
+
+def _takes(dataset: Dataset, column: str, declared: Iterable[str]) -> pl.Expr:
+    """Rows where ``column`` takes one of the ``declared`` values (compared as booleans
+    for a bool column, as normalised strings otherwise)."""
+    if dataset.column(column).type is ColumnType.BOOL:
+        wanted = [values.parse_bool_value(v) for v in declared]
+        return _t(column).is_in([w for w in wanted if w is not None])
+    return _n(column).is_in(list(declared))
+
+
+def _duplicated(value: pl.Expr, where: pl.Expr) -> pl.Expr:
+    """Non-null values occurring on more than one (non-malformed, ``where``) row."""
+    masked = pl.when(where & _OK_ROW).then(value)
+    return masked.is_not_null() & (pl.len().over(masked) > 1)
+
+
+def _identity_check(a: AppliedRule, dataset: Dataset) -> pl.Expr:
+    agreement = next(
+        r for r in dataset.rules if isinstance(r, IdentityAgreement) and r.id_column == a.other
+    )
+    valid = _id_valid(agreement.id_column)
+    birth = _id_parts(agreement.id_column)[2]
+    match a.code:
+        case "gender.id_mismatch":
+            gender = _n(agreement.gender_column)
+            enum = dataset.column(agreement.gender_column).enum
+            expected = idcard.gender_expr(_n(agreement.id_column))
+            return valid & gender.is_in(enum) & (gender != expected)
+        case "birth_date.id_mismatch":
+            return valid & (_t(agreement.birth_column) != birth)
+        case "join_date.under_16":
+            sixteenth = birth.dt.offset_by(f"{agreement.min_join_age}y")
+            return valid & (_t(agreement.join_column) < sixteenth)
+    raise KeyError(a.code)
+
+
+def _declared_check(declared: DatasetRule, dataset: Dataset) -> pl.Expr:
+    match declared:
+        case Ordered(column=c, other=o, strict=True):
+            return _t(c) <= _t(o)
+        case Ordered(column=c, other=o):
+            return _t(c) < _t(o)
+        case NotAfter(column=c, other=o) | WarnGreater(column=c, other=o):
+            return _t(c) > _t(o)
+        case RequiredWhen(column=c, when_column=w, values=when_values):
+            return _takes(dataset, w, when_values) & _n(c).is_null()
+        case Prefix(column=c, prefix=p):
+            return _n(c).is_not_null() & ~_n(c).str.starts_with(p)
+        case UniqueWhere(column=c, where_column=w, where_value=v):
+            return _duplicated(_n(c), _takes(dataset, w, (v,)))
+    raise KeyError(declared)
+
+
+def _check(a: AppliedRule, dataset: Dataset, street_code: str) -> pl.Expr:
+    if a.code == "row.malformed":
+        return pl.col(MALFORMED)
+    if a.code == "required" and a.column is not None:
+        return _n(a.column).is_null()
+    if a.code in _TYPE_CODES and a.column is not None:
+        return _type_check(a.code, dataset.column(a.column))
+    if a.code == "street_mismatch":
+        return _n(STREET) != pl.lit(street_code)
+    if a.code == "duplicate_key_in_file":
+        return _duplicated(_n(dataset.key), pl.lit(True))
+    if a.code == "as_of_date.inconsistent":
+        return _t(AS_OF) != pl.col(_FILE_AS_OF)
+    if a.code in _IDENTITY_CODES:
+        return _identity_check(a, dataset)
+    for declared in dataset.rules:
+        if (
+            getattr(declared, "code", None) == a.code
+            and getattr(declared, "column", None) == a.column
+        ):
+            return _declared_check(declared, dataset)
+    raise KeyError(f"no check implements rule {a.code!r} ({dataset.name}.{a.column})")
+
+
+def checks(dataset: Dataset, street_code: str) -> list[Check]:
+    """One check per distinct (code, column) of ``applicable_rules(dataset)``, in order."""
+    merged: dict[tuple[str, str | None], pl.Expr] = {}
+    for applied in applicable_rules(dataset):
+        fails = _check(applied, dataset, street_code).fill_null(False)
+        if applied.code != "row.malformed":
+            fails = fails & _OK_ROW
+        key = (applied.code, applied.column)
+        merged[key] = merged[key] | fails if key in merged else fails
+    return [Check(code, col, fails, rule(code).severity) for (code, col), fails in merged.items()]
+
+
+def possible_codes(dataset: Dataset) -> frozenset[str]:
+    """The codes :func:`validate` can raise for ``dataset`` (its checks' codes)."""
+    return frozenset(c.code for c in checks(dataset, street_code=""))
+
+
+# --- running the checks ---------------------------------------------------------------
+
+
+def _any(flags: list[str]) -> pl.Expr:
+    return pl.any_horizontal(pl.col(f) for f in flags) if flags else pl.lit(False)
+
+
+def _parse(
+    lf: pl.LazyFrame, columns: list[Column], *, full: bool, street_code: str
+) -> pl.LazyFrame:
+    """Normalised and typed values of ``columns``; quickly (values as they are) or fully."""
+    return lf.with_columns(
+        _normalised(c, full=full, street_code=street_code) for c in columns
+    ).with_columns(e for c in columns for e in _typed(c, full=full))
+
+
+def _sources(expr: pl.Expr) -> set[str]:
+    """The contract columns whose values an expression over internal columns reads."""
+    out: set[str] = set()
+    for name in expr.meta.root_names():
+        if name == _FILE_AS_OF:
+            out.add(AS_OF)
+        elif name.startswith("__") and name.count("__") >= 2:
+            out.add(name.split("__", 2)[2])
+    return out
+
+
+def _check_all(
+    lf: pl.LazyFrame,
+    dataset: Dataset,
+    flagged: list[tuple[str, Check]],
+    only: set[str] | None = None,
+) -> pl.LazyFrame:
+    """Shared intermediate values, then the checks, then the row verdicts. With ``only``,
+    just what reads those columns is (re)computed; the rest is already in ``lf``."""
+
+    def wanted(names: set[str]) -> bool:
+        return only is None or bool(names & only)
+
+    lf = lf.with_columns(e for c in dataset.columns if wanted({c.name}) for e in _derived(c))
+    if dataset.is_registry and wanted({AS_OF}):
+        lf = lf.with_columns(_file_as_of_expr())
+    severity = {Severity.QUARANTINE: _BAD, Severity.WARNING: _WARN}
+    return lf.with_columns(
+        c.fails.alias(f) for f, c in flagged if wanted(_sources(c.fails))
+    ).with_columns(
+        _any([f for f, c in flagged if severity[c.severity] == flag]).alias(flag)
+        for flag in (_BAD, _WARN)
+    )
+
+
+def _redo(result: pl.DataFrame, col: Column, street_code: str) -> list[pl.Series]:
+    """Full normalisation and parsing of one column, computed only for the rows the quick
+    pass did not take as final (NFKC is costly), scattered into its internal columns."""
+    rows = result.select(_quick_failed(col)).to_series().arg_true()
+    subset = result.select(pl.col(col.name).gather(rows)).lazy()
+    redone = _parse(subset, [col], full=True, street_code=street_code).collect()
+    names = [n for n in redone.columns if n.startswith("__")]
+    return [result[n].clone().scatter(rows, redone[n]) for n in names]
+
+
+def _run(
+    frame: pl.DataFrame, dataset: Dataset, street_code: str, flagged: list[tuple[str, Check]]
+) -> pl.DataFrame:
+    """The quick pass over every column; then, only if some column needs it, full
+    normalisation of that column's failed rows and the checks that read it again."""
+    cols = list(dataset.columns)
+    quick = _parse(frame.lazy(), cols, full=False, street_code=street_code).with_columns(
+        _exact_flag(c).alias(_exact(c.name)) for c in cols
+    )
+    result = _check_all(quick, dataset, flagged).collect()
+    redo = [c for c in cols if result.height and not result[_exact(c.name)][0]]
+    if redo:
+        result = result.with_columns(s for c in redo for s in _redo(result, c, street_code))
+        result = _check_all(result.lazy(), dataset, flagged, only={c.name for c in redo}).collect()
+    return result
+
+
+_ROW, _ORDER = "__row", "__order"
+
+
+_LONG_SCHEMA = {
+    _ROW: pl.UInt32(),
+    LINE: pl.Int64(),
+    _ORDER: pl.UInt32(),
+    "column": pl.String(),
+    "code": pl.String(),
+    "severity": pl.String(),
+}
+
+
+def _long(rows: pl.DataFrame, flagged: list[tuple[str, Check]]) -> pl.DataFrame:
+    """One row per (row, failed check): row index, line, check order, column, code,
+    severity. Cheap: each check is one filter of a boolean column."""
+    parts = [
+        rows.lazy()
+        .filter(pl.col(flag))
+        .select(
+            pl.col(_ROW),
+            pl.col(LINE).cast(pl.Int64),
+            pl.lit(order, dtype=pl.UInt32).alias(_ORDER),
+            pl.lit(c.column, dtype=pl.String).alias("column"),
+            pl.lit(c.code, dtype=pl.String).alias("code"),
+            pl.lit(c.severity.value, dtype=pl.String).alias("severity"),
+        )
+        for order, (flag, c) in enumerate(flagged)
+    ]
+    return pl.concat([pl.LazyFrame(schema=_LONG_SCHEMA), *parts]).collect()
+
+
+def _reasons(long: pl.DataFrame) -> pl.Series:
+    """Every reason of each quarantined row, in check order (``long`` covers each
+    quarantined row at least once, so the groups come out one per row, in row order)."""
+    return (
+        long.lazy()
+        .sort(_ROW, _ORDER)
+        .group_by(_ROW, maintain_order=True)
+        .agg(pl.struct("code", "column").alias(REASONS))
+        .select(pl.col(REASONS).cast(REASON_DTYPE))
+        .collect()
+        .to_series()
+    )
+
+
+def validate(raw: pl.DataFrame, dataset: Dataset, street_code: str) -> Validated:
+    """Apply the row rules of ``dataset`` to one file read as strings.
+
+    ``raw`` has String columns named canonically for the contract columns that were in
+    the file (absent optional ones are treated as blank), possibly extra columns, and
+    ``_line_number``/``_malformed``. ``street_code`` is the street folder's code.
+    """
+    frame = _prepare(raw, dataset)
+    flagged = [(f"__f{i}", c) for i, c in enumerate(checks(dataset, street_code))]
+    result = _run(frame, dataset, street_code, flagged)
+
+    quarantine = [(f, c) for f, c in flagged if c.severity is Severity.QUARANTINE]
+    warning = [(f, c) for f, c in flagged if c.severity is Severity.WARNING]
+    extras = [
+        c for c in raw.columns if c not in dataset.column_names and c not in (LINE, MALFORMED)
+    ]
+    good_cols = [_t(c.name).alias(c.name) for c in dataset.columns] + [pl.col(extras), pl.col(LINE)]
+    raw_cols = [pl.col(c.name) for c in dataset.columns] + [pl.col(extras), pl.col(LINE)]
+    flag_cols = [pl.col(f) for f, _ in flagged]
+
+    if result[_BAD].any():
+        good = result.lazy().filter(~pl.col(_BAD)).select(good_cols).collect()
+        bad = result.lazy().filter(pl.col(_BAD)).select(*raw_cols, *flag_cols).collect()
+    else:
+        good = result.select(good_cols)
+        bad = result.select(*raw_cols, *flag_cols).clear()
+    bad = bad.with_row_index(_ROW)
+    warned = (
+        result.lazy()
+        .filter(pl.col(_WARN) & ~pl.col(_BAD))
+        .select(LINE, *flag_cols)
+        .with_row_index(_ROW)
+        .collect()
+    )
+    quarantine_long = _long(bad, quarantine)
+    problems = (
+        pl.concat([quarantine_long, _long(warned, warning)])
+        .select(*PROBLEM_SCHEMA)
+        .sort([LINE, "code", "column"], nulls_last=False)
+    )
+    as_of: date | None = None
+    if dataset.is_registry and result.height:
+        as_of = result[_FILE_AS_OF][0]
+    return Validated(
+        good=good,
+        quarantined=bad.select(*raw_cols).with_columns(_reasons(quarantine_long)),
+        problems=problems,
+        as_of_date=as_of,
+    )

@@ -1,0 +1,197 @@
+"""Run the expectation suites on landed submissions and record every verdict.
+
+GX's SQL engine does not work on DuckDB (see shared/stack.md), so each submission's
+landed Parquet is validated as a pandas batch: one submission at a time, never the
+whole warehouse. Results are written per submission to
+``$UNION_DATA_DIR/quality/results/<dataset>/<street>/<sha256>.parquet`` (the warehouse's
+``audit.quality_results``); a submission with a failed ``critical`` expectation is held
+back from the warehouse, the other streets' submissions flow on.
+
+Failing examples are kept only for columns that hold no personal data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+import polars as pl
+
+from pipelines.config import Settings
+from pipelines.contract import DATASETS_BY_NAME, Dataset
+from pipelines.ingest.ledger import LedgerEntry, Status, read_ledger
+from pipelines.ingest.process import atomic_write_parquet
+
+from .suites import MIN_SNAPSHOT_RATIO
+
+log = logging.getLogger(__name__)
+
+FRESHNESS_DAYS = 180
+MAX_EXAMPLES = 5
+
+
+@dataclass
+class Verdict:
+    run_id: str
+    checked_at: str
+    submission_sha256: str
+    path: str
+    dataset: str
+    street_code: str
+    suite: str
+    expectation: str
+    column: str | None
+    severity: str
+    success: bool
+    element_count: int | None
+    unexpected_count: int | None
+    observed_value: str | None
+    examples: str | None  # JSON list, non-personal columns only
+    error: str | None
+
+
+def results_path(settings: Settings, e: LedgerEntry) -> Path:
+    return settings.data_dir / "quality" / "results" / f"{e.dataset}/{e.street_code}/{e.sha256}.parquet"
+
+
+def unchecked(settings: Settings, entries: list[LedgerEntry]) -> list[LedgerEntry]:
+    """Loaded submissions that have no quality verdict yet (in ledger order)."""
+    return [e for e in entries if e.status == Status.LOADED and not results_path(settings, e).exists()]
+
+
+def blocked_submissions(settings: Settings) -> dict[str, list[str]]:
+    """sha256 -> the critical expectations it failed, for every held-back submission."""
+    root = settings.data_dir / "quality" / "results"
+    files = sorted(root.glob("*/*/*.parquet"))
+    if not files:
+        return {}
+    df = pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
+    failed = df.filter(~pl.col("success") & (pl.col("severity") == "critical"))
+    out: dict[str, list[str]] = {}
+    for row in failed.iter_rows(named=True):
+        out.setdefault(row["submission_sha256"], []).append(_label(row["expectation"], row["column"]))
+    return out
+
+
+def _label(expectation: str, column: str | None) -> str:
+    return f"{expectation}({column})" if column else expectation
+
+
+def parameters_for(
+    entry: LedgerEntry, history: list[LedgerEntry], as_of: date, blocked: set[str]
+) -> dict[str, object]:
+    """Expectation parameters for one submission, from the street's earlier accepted ones."""
+    params: dict[str, object] = {"fresh_since": pd.Timestamp(as_of - timedelta(days=FRESHNESS_DAYS))}
+    earlier = [
+        h for h in history
+        if h.status == Status.LOADED and h.dataset == entry.dataset and h.street_code == entry.street_code
+        and h.seq < entry.seq and h.sha256 not in blocked and h.as_of_date
+        and entry.as_of_date and h.as_of_date <= entry.as_of_date
+    ]
+    if earlier:
+        prev = max(earlier, key=lambda h: (h.as_of_date, h.seq))
+        params["min_rows"] = math.ceil(prev.rows_loaded * MIN_SNAPSHOT_RATIO)
+        params["previous_as_of_date"] = pd.Timestamp(prev.as_of_date)
+    else:
+        params["min_rows"] = 0
+        params["previous_as_of_date"] = pd.Timestamp("1900-01-01")
+    return params
+
+
+class QualityRunner:
+    def __init__(self, suites_dir: Path) -> None:
+        self.suites_dir = suites_dir
+
+    @cached_property
+    def _gx(self):  # type: ignore[no-untyped-def]
+        import great_expectations as gx
+
+        ctx = gx.get_context(mode="ephemeral")
+        ctx.variables.progress_bars = {"globally": False}  # type: ignore[assignment]
+        return gx, ctx
+
+    def suite(self, dataset: str):  # type: ignore[no-untyped-def]
+        gx, _ = self._gx
+        body = json.loads((self.suites_dir / f"{dataset}.json").read_text(encoding="utf-8"))
+        return gx.ExpectationSuite(**body)
+
+    def _batch_definition(self, dataset: str):  # type: ignore[no-untyped-def]
+        _, ctx = self._gx
+        name = f"landing_{dataset}"
+        try:
+            source = ctx.data_sources.get(name)
+        except Exception:  # noqa: BLE001 - GX raises its own not-found types
+            source = ctx.data_sources.add_pandas(name)
+            source.add_dataframe_asset(dataset).add_batch_definition_whole_dataframe("submission")
+        return source.get_asset(dataset).get_batch_definition("submission")
+
+    def validate(
+        self, frame: pl.DataFrame, dataset: Dataset, params: dict[str, object]
+    ) -> list[dict[str, object]]:
+        suite = self.suite(dataset.name)
+        batch = self._batch_definition(dataset.name).get_batch(
+            batch_parameters={"dataframe": frame.to_pandas()}
+        )
+        result = batch.validate(suite, expectation_parameters=params, result_format="SUMMARY")
+        personal = set(dataset.personal_columns)
+        out = []
+        for r in result.results:
+            cfg = r.expectation_config
+            column = cfg.kwargs.get("column") or cfg.kwargs.get("column_A")
+            res = r.result or {}
+            examples = None
+            if column and column not in personal and res.get("partial_unexpected_list"):
+                examples = json.dumps(
+                    [str(v) for v in res["partial_unexpected_list"][:MAX_EXAMPLES]], ensure_ascii=False
+                )
+            error = None
+            if r.exception_info and r.exception_info.get("raised_exception"):
+                error = str(r.exception_info.get("exception_message"))[:300]
+            observed = res.get("observed_value")
+            out.append({
+                "expectation": cfg.type,
+                "column": column,
+                "severity": str(getattr(cfg.severity, "value", cfg.severity)),
+                "success": bool(r.success),
+                "element_count": res.get("element_count"),
+                "unexpected_count": res.get("unexpected_count"),
+                "observed_value": None if observed is None or column in personal else str(observed),
+                "examples": examples,
+                "error": error,
+            })
+        return out
+
+
+def check_pending(
+    settings: Settings, runner: QualityRunner, run_id: str, as_of: date, datasets: set[str] | None = None
+) -> list[Verdict]:
+    """Validate every loaded submission without a verdict; return this run's verdicts."""
+    entries = read_ledger(settings.ledger_path)
+    blocked = set(blocked_submissions(settings))
+    verdicts: list[Verdict] = []
+    for e in unchecked(settings, entries):
+        if datasets is not None and e.dataset not in datasets:
+            continue
+        dataset = DATASETS_BY_NAME[e.dataset]  # type: ignore[index]
+        frame = pl.read_parquet(settings.data_dir / e.landing_path)  # type: ignore[operator]
+        params = parameters_for(e, entries, as_of, blocked)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        rows = [
+            Verdict(run_id=run_id, checked_at=now, submission_sha256=e.sha256, path=e.path,
+                    dataset=e.dataset, street_code=e.street_code, suite=dataset.name, **r)  # type: ignore[arg-type]
+            for r in runner.validate(frame, dataset, params)
+        ]
+        atomic_write_parquet(pl.DataFrame([asdict(v) for v in rows], infer_schema_length=None),
+                             results_path(settings, e))
+        if any(not v.success and v.severity == "critical" for v in rows):
+            blocked.add(e.sha256)
+            log.warning("quality gate held back %s (%s)", e.path,
+                        ", ".join(_label(v.expectation, v.column) for v in rows if not v.success and v.severity == "critical"))
+        verdicts.extend(rows)
+    return verdicts
