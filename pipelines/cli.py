@@ -53,7 +53,11 @@ def run_pipeline(settings: Settings, as_of: date | None = None):  # type: ignore
     defs = build_definitions(settings)
     job = defs.resolve_job_def(PIPELINE_JOB)
     with dg.DagsterInstance.get() as instance:
-        run_config = {"resources": {"as_of": {"config": {"as_of": as_of.isoformat() if as_of else ""}}}}
+        run_config = {
+            "resources": {"as_of": {"config": {"as_of": as_of.isoformat() if as_of else ""}}},
+            # the run's full event log is in the instance (dagster dev); the terminal gets warnings
+            "loggers": {"console": {"config": {"log_level": os.environ.get("UNION_LOG_LEVEL", "WARNING")}}},
+        }
         return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config,
                                       tags={"union/trigger": "cli"})
 

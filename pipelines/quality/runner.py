@@ -12,6 +12,7 @@ Failing examples are kept only for columns that hold no personal data.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -116,6 +117,7 @@ class QualityRunner:
         ctx.variables.progress_bars = {"globally": False}  # type: ignore[assignment]
         return gx, ctx
 
+    @functools.cache  # noqa: B019 - one runner per run; suites are small
     def suite(self, dataset: str):  # type: ignore[no-untyped-def]
         gx, _ = self._gx
         body = json.loads((self.suites_dir / f"{dataset}.json").read_text(encoding="utf-8"))
