@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import time
 
 import dagster as dg
@@ -119,3 +120,23 @@ def test_the_sensor_requests_one_run_for_a_batch_and_not_again(settings) -> None
 def test_as_of_resource_rejects_a_bad_date(bad: str) -> None:
     with pytest.raises(ValueError):
         AsOf(as_of=bad).date()
+
+
+def test_data_docs_show_the_failed_submission_without_personal_data(settings) -> None:
+    drop(settings, A, "members", "m_06.csv", members_csv(14, "2024-06-30", A))
+    _materialize(settings)
+    drop(settings, A, "members", "m_09.csv", members_csv(6, "2024-09-30", A))
+    _materialize(settings)
+    docs = settings.reports_dir / "data_docs"
+    assert (docs / "index.html").exists()
+    assert (docs / "expectations" / "members.html").exists()
+    pages = list((docs / "validations" / "members").rglob("*.html"))
+    assert len(pages) == 1  # only the failed submission gets a validation page
+    html = pages[0].read_text(encoding="utf-8")
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert "Must have greater than or equal to 7 rows" in text  # the failed row-count expectation
+    assert "Unsuccessful Expectations 1 " in text
+    rows = [valid_row(get_dataset("members"), i) for i in range(14)]
+    for personal in ("id_number", "name", "phone"):
+        assert not any(r[personal] in html for r in rows), personal
+

@@ -33,7 +33,7 @@ SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
 )
 def quality_suites(context: dg.AssetCheckExecutionContext, paths: UnionPaths, as_of: AsOf):
     settings = paths.settings()
-    verdicts = check_pending(settings, QualityRunner(SUITES_DIR), context.run.run_id, as_of.date())
+    verdicts = check_pending(settings, QualityRunner(SUITES_DIR, settings.reports_dir / "data_docs"), context.run.run_id, as_of.date())
     for d in DATASETS:
         mine = [v for v in verdicts if v.dataset == d.name]
         failed = [v for v in mine if not v.success]
@@ -52,6 +52,7 @@ def quality_suites(context: dg.AssetCheckExecutionContext, paths: UnionPaths, as
             severity=dg.AssetCheckSeverity.ERROR if critical else dg.AssetCheckSeverity.WARN,
             metadata={
                 "suite": f"expectations/{d.name}.json",
+                "data_docs": str(settings.reports_dir / "data_docs" / "index.html"),
                 "submissions_checked": len({v.submission_sha256 for v in mine}),
                 "expectations_evaluated": len(mine),
                 "expectations_failed": len(failed),

@@ -105,9 +105,17 @@ def parameters_for(
     return params
 
 
+DOCS_SITE = "union_warehouse"
+
+
 class QualityRunner:
-    def __init__(self, suites_dir: Path) -> None:
+    """Validates submissions against the suites in ``suites_dir``; with ``docs_dir`` it
+    also renders GX Data Docs there (suite pages, and a page for every submission that
+    failed an expectation: passing ones are only recorded in the results table)."""
+
+    def __init__(self, suites_dir: Path, docs_dir: Path | None = None) -> None:
         self.suites_dir = suites_dir
+        self.docs_dir = docs_dir
 
     @cached_property
     def _gx(self):  # type: ignore[no-untyped-def]
@@ -115,7 +123,57 @@ class QualityRunner:
 
         ctx = gx.get_context(mode="ephemeral")
         ctx.variables.progress_bars = {"globally": False}  # type: ignore[assignment]
+        if self.docs_dir is not None:
+            ctx.add_data_docs_site(
+                site_name=DOCS_SITE,
+                site_config={
+                    "class_name": "SiteBuilder",
+                    "store_backend": {
+                        "class_name": "TupleFilesystemStoreBackend",
+                        "base_directory": str(self.docs_dir),
+                    },
+                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                },
+            )
         return gx, ctx
+
+    def document(self, frame: pl.DataFrame, dataset: Dataset, params: dict[str, object], run_name: str) -> None:
+        """Render this submission's validation into the Data Docs site."""
+        if self.docs_dir is None:
+            return
+        gx, ctx = self._gx
+        name = dataset.name
+        try:
+            checkpoint = ctx.checkpoints.get(name)
+        except Exception:  # noqa: BLE001 - GX raises its own not-found types
+            suite = ctx.suites.add(self.suite(name))
+            vd = ctx.validation_definitions.add(
+                gx.ValidationDefinition(name=name, data=self._batch_definition(name), suite=suite)
+            )
+            checkpoint = ctx.checkpoints.add(gx.Checkpoint(
+                name=name, validation_definitions=[vd],
+                actions=[gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=[DOCS_SITE])],
+                # no example values on the pages: they could be ID numbers or names
+                result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0},
+            ))
+        checkpoint.run(
+            batch_parameters={"dataframe": frame.to_pandas()},
+            expectation_parameters=params,
+            run_id=gx.RunIdentifier(run_name=run_name),
+        )
+
+    def build_docs(self) -> Path | None:
+        """Write the suite pages and the index; returns the index page."""
+        if self.docs_dir is None:
+            return None
+        _, ctx = self._gx
+        for path in sorted(self.suites_dir.glob("*.json")):
+            try:
+                ctx.suites.get(path.stem)
+            except Exception:  # noqa: BLE001
+                ctx.suites.add(self.suite(path.stem))
+        ctx.build_data_docs(site_names=[DOCS_SITE])
+        return self.docs_dir / "index.html"
 
     @functools.cache  # noqa: B019 - one runner per run; suites are small
     def suite(self, dataset: str):  # type: ignore[no-untyped-def]
@@ -191,9 +249,12 @@ def check_pending(
         ]
         atomic_write_parquet(pl.DataFrame([asdict(v) for v in rows], infer_schema_length=None),
                              results_path(settings, e))
+        if any(not v.success for v in rows):
+            runner.document(frame, dataset, params, run_name=f"{e.street_code}-{e.sha256[:12]}")
         if any(not v.success and v.severity == "critical" for v in rows):
             blocked.add(e.sha256)
             log.warning("quality gate held back %s (%s)", e.path,
                         ", ".join(_label(v.expectation, v.column) for v in rows if not v.success and v.severity == "critical"))
         verdicts.extend(rows)
+    runner.build_docs()
     return verdicts
