@@ -273,6 +273,14 @@ def test_a_missing_file_is_unreadable(tmp_path: Path) -> None:
     assert info.value.code == "file.unreadable"
 
 
+def test_a_directory_is_unreadable_without_naming_the_path(tmp_path: Path) -> None:
+    (tmp_path / "dir.csv").mkdir()
+    with pytest.raises(FileRejected) as info:
+        read_submission(tmp_path / "dir.csv", LEGAL)
+    assert info.value.code == "file.unreadable"
+    assert str(tmp_path) not in info.value.detail
+
+
 # --- fast path vs slow path ------------------------------------------------------------------
 
 EQUIVALENCE_FILES: dict[str, tuple[str, str]] = {

@@ -212,7 +212,7 @@ def atomic_write_parquet(frame: pl.DataFrame, target: Path) -> None:
     """Write then rename: a reader (or a crash) never sees half a file."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    frame.write_parquet(tmp, compression="zstd", statistics=True)
+    frame.write_parquet(tmp, compression="zstd", compression_level=1, statistics=True)
     with tmp.open("rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, target)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import openpyxl
 import polars as pl
@@ -67,7 +67,7 @@ def read_submission(path: Path, dataset: Dataset, *, fast: bool | None = None) -
         raise FileRejected("file.unsupported_format", detail=f"extension {suffix or '(none)'}")
     try:
         return reader(path, dataset, fast)
-    except FileRejected:
+    except (FileRejected, MemoryError):
         raise
     except OSError as exc:
         detail = f"{type(exc).__name__}: {exc.strerror or 'input/output error'}"
@@ -86,21 +86,29 @@ def _field(i: int) -> str:
     return f"f{i}"
 
 
-def _schema(width: int) -> pa.Schema:
-    fields = [pa.field(_field(i), pa.string()) for i in range(width)]
-    return pa.schema([*fields, pa.field(LINE, pa.int64()), pa.field(MALFORMED, pa.bool_())])
+def _schema(width: int) -> dict[str, pl.DataType]:
+    schema: dict[str, pl.DataType] = {_field(i): pl.String() for i in range(width)}
+    return {**schema, LINE: pl.Int64(), MALFORMED: pl.Boolean()}
+
+
+def _to_arrow(frame: pl.DataFrame) -> pa.Table:
+    # Built through Polars: converting Python values with pyarrow imports pandas (~1 s).
+    return frame.to_arrow(compat_level=pl.CompatLevel.oldest())
 
 
 def _blank_text(values: pa.ChunkedArray) -> pa.ChunkedArray:
     """True where a cell is empty or whitespace only, null where it is null. Arrow's
     whitespace is exactly Python's ``str.isspace``, which the slow path uses."""
-    return pc.or_(pc.equal(pc.utf8_length(values), 0), pc.utf8_is_space(values))
+    empty = pc.invert(pc.cast(pc.utf8_length(values), pa.bool_()))
+    return pc.or_(empty, pc.utf8_is_space(values))
 
 
 def _blank_to_null(values: pa.ChunkedArray) -> pa.ChunkedArray | None:
     """``values`` with blank cells nulled, or None when it has no blank cell to null."""
     blank = _blank_text(values)
-    return pc.if_else(blank, None, values) if _any(blank) else None
+    if not _any(blank):
+        return None
+    return pc.if_else(blank, pa.nulls(len(values), values.type), values)
 
 
 def _non_blank(values: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -115,7 +123,6 @@ class _TableBuilder:
     """Collects rows of ``width`` string values in batches into one positional table."""
 
     def __init__(self, width: int) -> None:
-        self.width = width
         self.schema = _schema(width)
         self._rows: list[Row] = []
         self._batches: list[pa.Table] = []
@@ -126,17 +133,15 @@ class _TableBuilder:
             self._flush()
 
     def _flush(self) -> None:
-        if not self._rows:
-            return
-        columns = list(zip(*self._rows, strict=True))
-        arrays = [pa.array(col, type=f.type) for col, f in zip(columns, self.schema, strict=True)]
-        self._batches.append(pa.Table.from_arrays(arrays, schema=self.schema))
-        self._rows = []
+        if self._rows:
+            frame = pl.DataFrame(self._rows, schema=self.schema, orient="row")
+            self._batches.append(_to_arrow(frame))
+            self._rows = []
 
     def table(self) -> pa.Table:
         self._flush()
         if not self._batches:
-            return self.schema.empty_table()
+            return _to_arrow(pl.DataFrame(schema=self.schema))
         return pa.concat_tables(self._batches)
 
 
@@ -152,16 +157,19 @@ def _finish(
     table: pa.Table, match: HeaderMatch, dataset: Dataset, encoding: str, file_format: str
 ) -> RawTable:
     """Blank cells -> null, drop rows with nothing in them, give the columns their names."""
-    with ThreadPoolExecutor(max_workers=4) as pool:  # Arrow kernels release the GIL
-        blanked = list(pool.map(_blank_to_null, (table.column(i) for i in range(match.width))))
+    columns = [table.column(_field(i)) for i in range(match.width)]
+    if table.num_rows < BATCH_ROWS:
+        blanked = [_blank_to_null(c) for c in columns]
+    else:
+        with ThreadPoolExecutor(max_workers=4) as pool:  # Arrow kernels release the GIL
+            blanked = list(pool.map(_blank_to_null, columns))
     for i, values in enumerate(blanked):
         if values is not None:
-            table = table.set_column(i, _field(i), values)
+            table = table.set_column(table.schema.get_field_index(_field(i)), _field(i), values)
     order = _output_order(match, dataset)
     table = table.select([*(_field(i) for i in order), LINE, MALFORMED])
     table = table.rename_columns([*(match.names[i] for i in order), LINE, MALFORMED])
-    frame = pl.from_arrow(table, rechunk=False)
-    assert isinstance(frame, pl.DataFrame)
+    frame = cast(pl.DataFrame, pl.from_arrow(table, rechunk=False))
     keep = pl.col(MALFORMED) | pl.any_horizontal(pl.exclude(LINE, MALFORMED).is_not_null())
     if not frame.select(keep.all()).item():
         frame = frame.filter(keep)
@@ -535,10 +543,11 @@ class _KeyedRows:
         if not self._rows:
             return
         seen = sorted({i for values, _, _ in self._rows for i in values})
-        arrays = {_field(i): pa.array([r[0].get(i) for r in self._rows], pa.string()) for i in seen}
-        arrays[LINE] = pa.array([r[1] for r in self._rows], pa.int64())
-        arrays[MALFORMED] = pa.array([r[2] for r in self._rows], pa.bool_())
-        self._batches.append(pa.table(arrays))
+        data: dict[str, list[Any]] = {_field(i): [r[0].get(i) for r in self._rows] for i in seen}
+        data[LINE] = [r[1] for r in self._rows]
+        data[MALFORMED] = [r[2] for r in self._rows]
+        schema = {**{_field(i): pl.String() for i in seen}, **_schema(0)}
+        self._batches.append(_to_arrow(pl.DataFrame(data, schema=schema)))
         self._rows = []
 
     def table(self, width: int) -> pa.Table:

@@ -1,0 +1,41 @@
+"""Run one Python snippet in a fresh process and report wall time and peak memory.
+
+Benchmarks compare whole processes side by side, so import costs and memory are
+counted the same way for the project and for the floor it is measured against."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from statistics import median
+
+_WRAPPER = r"""
+import json, resource, sys, time
+t0 = time.perf_counter()
+exec(compile(sys.argv[1], "<bench>", "exec"))
+wall = time.perf_counter() - t0
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"wall_s": wall, "peak_bytes": peak}))
+"""
+
+
+def measure(code: str, env: dict[str, str] | None = None) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, code], check=True, capture_output=True, text=True, env=env
+    ).stdout.strip().splitlines()[-1]
+    return json.loads(out)
+
+
+def compare(cases: dict[str, str], repeats: int = 3, env: dict[str, str] | None = None) -> dict[str, dict[str, float]]:
+    """Alternate the cases ``repeats`` times (noisy machines) and keep medians."""
+    runs: dict[str, list[dict[str, float]]] = {k: [] for k in cases}
+    for _ in range(repeats):
+        for name, code in cases.items():
+            runs[name].append(measure(code, env))
+            time.sleep(0.2)
+    return {
+        k: {"wall_s": median(r["wall_s"] for r in v), "peak_bytes": max(r["peak_bytes"] for r in v)}
+        for k, v in runs.items()
+    }
