@@ -85,6 +85,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 def print_summary(settings: Settings) -> None:
     from pipelines.ingest.ledger import Status, read_ledger
     from pipelines.ingest.reconcile import reconcile
+    from pipelines.quality.runner import blocked_submissions
 
     entries = read_ledger(settings.ledger_path)
     rec = reconcile(settings, entries)
@@ -101,6 +102,14 @@ def print_summary(settings: Settings) -> None:
         print("  rejected files:")
         for e in rejected:
             print(f"    {e.path}: {e.error_code}{' (' + e.error_column + ')' if e.error_column else ''}")
+    held = blocked_submissions(settings)
+    by_sha = {e.sha256: e for e in entries}
+    print()
+    print(f"Quality gate: {len(held)} submission(s) held back from the warehouse")
+    for sha, failed in sorted(held.items(), key=lambda kv: by_sha[kv[0]].path if kv[0] in by_sha else kv[0]):
+        e = by_sha.get(sha)
+        if e is not None:
+            print(f"    {e.path}: suite expectations/{e.dataset}.json failed {', '.join(failed)}")
 
 
 def cmd_contract_sync(args: argparse.Namespace, settings: Settings) -> int:

@@ -7,6 +7,7 @@ See ``shared/spec/interface.md``: ``UNION_RAW_DIR`` (drop zone, default ``raw/``
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from dataclasses import dataclass
@@ -16,6 +17,11 @@ log = logging.getLogger(__name__)
 
 DEMO_PII_KEY = "dongcheng-demo-key-not-for-production"
 DEFAULT_MAX_FILE_BYTES = 2 * 1024**3  # 2 GiB: larger files are rejected whole
+
+
+@functools.cache
+def _warn_demo_key() -> None:
+    log.warning("UNION_PII_KEY is not set: using the demo key (not for production)")
 
 
 @dataclass(frozen=True)
@@ -29,7 +35,7 @@ class Settings:
     def from_env(cls) -> Settings:
         key = os.environ.get("UNION_PII_KEY")
         if not key:
-            log.warning("UNION_PII_KEY is not set: using the demo key (not for production)")
+            _warn_demo_key()
             key = DEMO_PII_KEY
         return cls(
             raw_dir=Path(os.environ.get("UNION_RAW_DIR", "raw")).resolve(),

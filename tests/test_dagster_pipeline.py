@@ -131,7 +131,7 @@ def test_data_docs_show_the_failed_submission_without_personal_data(settings) ->
     assert (docs / "index.html").exists()
     assert (docs / "expectations" / "members.html").exists()
     pages = list((docs / "validations" / "members").rglob("*.html"))
-    assert len(pages) == 1  # only the failed submission gets a validation page
+    assert len(pages) == 1  # only the held-back submission gets a validation page
     html = pages[0].read_text(encoding="utf-8")
     text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
     assert "Must have greater than or equal to 7 rows" in text  # the failed row-count expectation

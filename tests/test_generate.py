@@ -101,7 +101,7 @@ def test_manifest_matches_disk(dirty: tuple[Path, Manifest]) -> None:
     assert on_disk == {f.path: f.sha256 for f in manifest.files}
     assert load_manifest(raw / "manifest.json") == manifest
     data = json.loads((raw / "manifest.json").read_text(encoding="utf-8"))
-    assert list(data) == ["seed", "scale", "defects", "files", "row_defects", "file_defects"]
+    assert list(data) == ["seed", "scale", "defects", "files", "row_defects", "file_defects", "dataset_defects"]
     assert data["scale"] == SCALE and data["defects"] is True
     assert set(data["files"][0]) == {
         "path",
@@ -332,7 +332,7 @@ def test_defects_leave_other_files_untouched(
 ) -> None:
     _, c = clean
     _, d = dirty
-    touched = {r.path for r in d.row_defects} | {f.path for f in d.file_defects}
+    touched = {r.path for r in d.row_defects} | {f.path for f in d.file_defects} | {x.path for x in d.dataset_defects}
     before = {f.path: f.sha256 for f in c.files}
     for f in d.files:
         if f.path not in touched:
@@ -645,3 +645,17 @@ def audit(raw: Path, manifest: Manifest) -> tuple[dict[tuple[str, int], list[str
         for line, codes in check_rows(table, ds, street).items():
             problems[(f.path, line)] = codes
     return problems, rejected
+
+
+def test_dataset_defects_shrink_one_snapshot_and_blank_phones_in_another(
+    clean: tuple[Path, Manifest], dirty: tuple[Path, Manifest]
+) -> None:
+    _, c = clean
+    _, d = dirty
+    kinds = {x.expectation: x for x in d.dataset_defects}
+    assert set(kinds) == {"expect_table_row_count_to_be_between", "expect_column_values_to_not_be_null"}
+    rows = {f.path: f.rows for f in c.files}
+    half = kinds["expect_table_row_count_to_be_between"]
+    shrunk = next(f for f in d.files if f.path == half.path)
+    assert shrunk.rows is not None and shrunk.rows < 0.5 * rows[half.path]
+    assert half.path != kinds["expect_column_values_to_not_be_null"].path

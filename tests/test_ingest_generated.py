@@ -72,3 +72,26 @@ def test_a_second_pass_over_the_same_drop_zone_changes_nothing(district) -> None
     before = settings.ledger_path.read_bytes()
     assert ingest_pending(settings).entries == []
     assert settings.ledger_path.read_bytes() == before
+
+
+def test_the_quality_gate_holds_back_exactly_the_planted_dataset_defects(district) -> None:
+    from datetime import date
+    from pathlib import Path
+
+    from pipelines.quality.runner import QualityRunner, blocked_submissions, check_pending
+
+    settings, manifest, _ = district
+    root = Path(__file__).resolve().parents[1]
+    verdicts = check_pending(settings, QualityRunner(root / "expectations"), "test-run", date(2015, 12, 31),
+                             datasets={"members"})
+    assert verdicts
+    path_of = {e.sha256: e.path for e in read_ledger(settings.ledger_path)}
+    held = {path_of[sha]: names for sha, names in blocked_submissions(settings).items()}
+    expected = {
+        d.path: [f"{d.expectation}({d.column})" if d.column else d.expectation] for d in manifest.dataset_defects
+    }
+    assert held == expected
+    streets_held = {p.split("/")[1] for p in held}
+    members_files = {e.path for e in read_ledger(settings.ledger_path)
+                     if e.dataset == "members" and e.status == Status.LOADED}
+    assert {p.split("/")[1] for p in members_files} - streets_held  # the other streets flow

@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .defects import FileDefect, FileEntry, Manifest, RowDefect, inject_defects, load_manifest
+from .defects import (
+    DatasetDefect,
+    FileDefect,
+    FileEntry,
+    Manifest,
+    RowDefect,
+    inject_defects,
+    load_manifest,
+)
 from .district import (
     SIGNAL_PLANTERS,
     build_district,
@@ -37,17 +45,19 @@ def generate_district(raw_dir: Path | str, *, scale: float = 1.0, seed: int = 20
     files = plan_files(build_district(seed, scale))
     row_defects: list[RowDefect] = []
     file_defects: list[FileDefect] = []
+    dataset_defects: list[DatasetDefect] = []
     if defects:
-        files, row_defects, file_defects = inject_defects(files, seed)
+        files, row_defects, file_defects, dataset_defects = inject_defects(files, seed)
     entries = [_entry(raw_dir, pf) for pf in files]  # byte copies come after their originals
     entries.sort(key=lambda e: e.path)
-    manifest = Manifest(seed, float(scale), defects, entries, row_defects, file_defects)
+    manifest = Manifest(seed, float(scale), defects, entries, row_defects, file_defects, dataset_defects)
     manifest.write(raw_dir / MANIFEST_NAME)
     return manifest
 
 
 __all__ = [
     "MANIFEST_NAME",
+    "DatasetDefect",
     "SIGNAL_PLANTERS",
     "FileDefect",
     "FileEntry",

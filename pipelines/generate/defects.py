@@ -59,6 +59,17 @@ class FileDefect:
 
 
 @dataclass
+class DatasetDefect:
+    """A whole-file problem no single row shows: the quality gate must hold the file back."""
+
+    path: str
+    suite: str
+    expectation: str
+    column: str | None
+    defect: str
+
+
+@dataclass
 class Manifest:
     seed: int
     scale: float
@@ -66,6 +77,7 @@ class Manifest:
     files: list[FileEntry] = field(default_factory=list)
     row_defects: list[RowDefect] = field(default_factory=list)
     file_defects: list[FileDefect] = field(default_factory=list)
+    dataset_defects: list[DatasetDefect] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -82,6 +94,7 @@ class Manifest:
             files=[FileEntry(**f) for f in data["files"]],
             row_defects=[RowDefect(**r) for r in data["row_defects"]],
             file_defects=[FileDefect(**f) for f in data["file_defects"]],
+            dataset_defects=[DatasetDefect(**d) for d in data.get("dataset_defects", [])],
         )
 
 
@@ -423,6 +436,7 @@ class Injector:
         self.used: dict[str, set[int]] = {}
         self.rows: list[tuple[PlannedFile, int, RowDefectKind]] = []
         self.file_defects: list[FileDefect] = []
+        self.dataset_defects: list[DatasetDefect] = []
         self.extra: list[PlannedFile] = []
         self.turn = self.rng.randrange(len(STREETS))
 
@@ -528,6 +542,31 @@ class Injector:
         self.extra.append(pf)
         self.file_defects.append(FileDefect(pf.path, "file.unknown_dataset"))
 
+    # dataset defects: every row is fine, the file as a whole is not ----------------------
+
+    def _latest_members_snapshot(self) -> PlannedFile:
+        options = [pf for pf in self.candidates("members", min_rows=20) if "2015-12-31" in pf.path]
+        return self.reserve(self.pick_file(options))
+
+    def half_snapshot(self) -> None:
+        """A street's year-end member list with most of its people missing (an export
+        cut short): loaded, then held back by the snapshot-volume expectation."""
+        pf = self._latest_members_snapshot()
+        assert pf.table is not None
+        pf.table.frame = pf.table.frame.head(int(pf.table.height * 0.4))
+        self.dataset_defects.append(DatasetDefect(
+            pf.path, "members", "expect_table_row_count_to_be_between", None, "snapshot 40% of the previous"))
+
+    def null_phones(self) -> None:
+        """A street's year-end member list where 30% of phones are blank."""
+        pf = self._latest_members_snapshot()
+        assert pf.table is not None
+        blank = pl.int_range(pl.len()) % 10 < 3
+        pf.table.frame = pf.table.frame.with_columns(
+            pl.when(blank).then(None).otherwise(pl.col("phone")).alias("phone"))
+        self.dataset_defects.append(DatasetDefect(
+            pf.path, "members", "expect_column_values_to_not_be_null", "phone", "30% of phones blank"))
+
     def empty(self) -> None:
         src = self.pick_file(self.candidates("legal_services"))
         assert src.table is not None
@@ -546,10 +585,14 @@ class Injector:
         return sorted(out, key=lambda d: (d.path, d.line))
 
 
-def inject_defects(files: list[PlannedFile], seed: int) -> tuple[list[PlannedFile], list[RowDefect], list[FileDefect]]:
+def inject_defects(
+    files: list[PlannedFile], seed: int
+) -> tuple[list[PlannedFile], list[RowDefect], list[FileDefect], list[DatasetDefect]]:
     """Inject every file defect once and every row defect kind once (in place); returns
     the files to write (originals first, then added files) and the defect records."""
     inj = Injector(files, seed)
+    inj.half_snapshot()
+    inj.null_phones()
     inj.missing_column()
     inj.truncated()
     inj.duplicate()
@@ -559,10 +602,12 @@ def inject_defects(files: list[PlannedFile], seed: int) -> tuple[list[PlannedFil
     inj.unknown_street()
     inj.unknown_dataset()
     inj.empty()
-    return files + inj.extra, inj.row_defects(), sorted(inj.file_defects, key=lambda d: d.path)
+    return (files + inj.extra, inj.row_defects(), sorted(inj.file_defects, key=lambda d: d.path),
+            sorted(inj.dataset_defects, key=lambda d: d.path))
 
 
 __all__ = [
+    "DatasetDefect",
     "FileDefect",
     "FileEntry",
     "Manifest",
