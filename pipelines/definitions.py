@@ -6,6 +6,7 @@ import dagster as dg
 
 import pipelines  # noqa: F401  (turns telemetry off before anything else)
 from pipelines.config import Settings
+from pipelines.orchestration.dbt import build_dbt_assets, dbt_resource
 from pipelines.orchestration.landing import ingest_submissions
 from pipelines.orchestration.quality import quality_suites
 from pipelines.orchestration.resources import AsOf, UnionPaths
@@ -23,11 +24,11 @@ process_submissions_job = dg.define_asset_job(
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings.from_env()
     return dg.Definitions(
-        assets=[ingest_submissions],
+        assets=[ingest_submissions, build_dbt_assets()],
         asset_checks=[quality_suites],
         jobs=[process_submissions_job],
         sensors=[build_inbox_sensor(PIPELINE_JOB)],
-        resources={"paths": UnionPaths.from_settings(settings), "as_of": AsOf()},
+        resources={"paths": UnionPaths.from_settings(settings), "as_of": AsOf(), "dbt": dbt_resource()},
     )
 
 

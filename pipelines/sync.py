@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pipelines.contract.render import render_contract_md, render_rules_md
 from pipelines.quality.suites import suite_artifacts
+from pipelines.warehouse.dbt_sources import dbt_artifacts
 
 Renderer = Callable[[], str]
 
@@ -22,6 +23,7 @@ def artifacts() -> dict[str, Renderer]:
         "docs/contract.md": render_contract_md,
     }
     out.update(suite_artifacts())
+    out.update(dbt_artifacts())
     return out
 
 

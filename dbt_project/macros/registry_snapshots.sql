@@ -1,0 +1,130 @@
+{#
+  Every accepted snapshot of a registry (one submission per street and as_of_date: the
+  later one when a date was sent twice), renamed and cast like its staging model.
+  `new_only`: restrict to the given submissions (literal sha256 list), so an incremental
+  run reads only the new files (Parquet statistics skip the others).
+#}
+{% macro registry_snapshot_rows(dataset, new_only=none) -%}
+with effective_submissions as (
+    select submission_sha256
+    from {{ ref('stg_accepted_submissions') }}
+    where dataset = '{{ dataset }}'
+        and is_effective_snapshot
+),
+
+landed_rows as (
+    select
+        {{ landed_columns(dataset) }}
+    from {{ source('landing', dataset) }}
+    where _submission_sha256 in (select submission_sha256 from effective_submissions)
+    {%- if new_only is not none %}
+        {%- if new_only | length == 0 %}
+        and false
+        {%- else %}
+        and _submission_sha256 in (
+            {%- for sha in new_only %}'{{ sha }}'{{ ", " if not loop.last }}{% endfor -%}
+        )
+        {%- endif %}
+    {%- endif %}
+)
+
+select * from landed_rows
+{%- endmacro %}
+
+
+{#
+  Versions (slowly changing dimension, type 2) of a registry entity from successive
+  snapshots of its street: a version starts where the entity is absent from the street's
+  previous snapshot or a tracked column differs from it, and ends where it is absent
+  from the next snapshot, a tracked column differs from it, or the snapshot is the
+  street's current one. valid_from = the first snapshot of the version; valid_to = the
+  street's next snapshot after its last one (the first date it no longer held), null
+  while current. `carried_columns` are taken from the version's last snapshot.
+
+  Built from hash joins with the previous / next snapshot and an ASOF join of each
+  start to its end (no window over all snapshot rows: at city scale, tens of millions).
+  `snapshot_rows` must hold one row per street, as_of_date and entity.
+  Emits CTEs; the caller selects from `entity_versions`.
+#}
+{% macro registry_versions(snapshot_rows, dataset, entity_columns, tracked_columns, carried_columns=[]) -%}
+{%- set entity = entity_columns | join(', ') -%}
+snapshot_calendar as (
+    select street_code, as_of_date, snapshot_number, previous_as_of_date, next_as_of_date
+    from {{ ref('int_registry_snapshot_calendar') }}
+    where dataset = '{{ dataset }}'
+),
+
+rows_on_calendar as (
+    select
+        snapshot_rows.*,
+        snapshot_calendar.snapshot_number,
+        snapshot_calendar.previous_as_of_date,
+        snapshot_calendar.next_as_of_date
+    from {{ snapshot_rows }} as snapshot_rows
+    inner join snapshot_calendar
+        on snapshot_rows.street_code = snapshot_calendar.street_code
+        and snapshot_rows.as_of_date = snapshot_calendar.as_of_date
+),
+
+version_starts as (
+    select
+        this_row.*
+    from rows_on_calendar as this_row
+    left join rows_on_calendar as previous_row
+        on previous_row.as_of_date = this_row.previous_as_of_date
+        {%- for col in entity_columns %}
+        and previous_row.{{ col }} = this_row.{{ col }}
+        {%- endfor %}
+    where previous_row.as_of_date is null
+        {%- for col in tracked_columns %}
+        or previous_row.{{ col }} is distinct from this_row.{{ col }}
+        {%- endfor %}
+),
+
+version_ends as (
+    select
+        this_row.*,
+        case
+            when this_row.next_as_of_date is null then null
+            when next_row.as_of_date is null then 'missing_from_snapshot'
+            else 'changed'
+        end as ended_by
+    from rows_on_calendar as this_row
+    left join rows_on_calendar as next_row
+        on next_row.as_of_date = this_row.next_as_of_date
+        {%- for col in entity_columns %}
+        and next_row.{{ col }} = this_row.{{ col }}
+        {%- endfor %}
+    where this_row.next_as_of_date is null
+        or next_row.as_of_date is null
+        {%- for col in tracked_columns %}
+        or next_row.{{ col }} is distinct from this_row.{{ col }}
+        {%- endfor %}
+),
+
+entity_versions as (
+    select
+        {%- for col in entity_columns %}
+        version_starts.{{ col }},
+        {%- endfor %}
+        version_starts.as_of_date as valid_from,
+        version_ends.next_as_of_date as valid_to,
+        version_ends.as_of_date as last_seen_as_of_date,
+        version_ends.snapshot_number - version_starts.snapshot_number + 1 as snapshots_seen,
+        version_ends.ended_by,
+        {%- for col in tracked_columns %}
+        version_starts.{{ col }},
+        {%- endfor %}
+        {%- for col in carried_columns %}
+        version_ends.{{ col }},
+        {%- endfor %}
+        version_ends.submission_sha256 as last_submission_sha256
+    from version_starts
+    asof inner join version_ends
+        on version_starts.street_code = version_ends.street_code
+        {%- for col in entity_columns if col != 'street_code' %}
+        and version_starts.{{ col }} = version_ends.{{ col }}
+        {%- endfor %}
+        and version_starts.snapshot_number <= version_ends.snapshot_number
+)
+{%- endmacro %}

@@ -1,0 +1,30 @@
+-- Every accepted version of every facility record (not only the latest): a facility's
+-- record moves through 建设 -> 抽查 -> 验收, and the date it reached 验收 must survive
+-- later corrections of the record.
+
+with accepted_submissions as (
+    select submission_sha256
+    from {{ ref('stg_accepted_submissions') }}
+    where dataset = 'facilities'
+),
+
+facility_versions as (
+    select
+        {{ landed_columns('facilities') }}
+    from {{ source('landing', 'facilities') }}
+    where _submission_sha256 in (select submission_sha256 from accepted_submissions)
+)
+
+select
+    street_code,
+    facility_id,
+    facility_type,
+    level,
+    stage,
+    stage_date,
+    funding_amount,
+    subsidy_amount,
+    submission_sha256,
+    ingest_seq,
+    line_number
+from facility_versions

@@ -1,0 +1,57 @@
+-- Labour-dispute mediation cases in their current state (the latest accepted version of
+-- each case), as of var('as_of_date'): closed or open, how long, the outcome, whether
+-- collective (>= 10 workers, 劳动争议调解仲裁法 Art. 7), whether mediation is overdue
+-- (still 受理/调解中 more than 15 days after receipt, Art. 14).
+
+with cases as (
+    select * from {{ ref('stg_dispute_cases') }}
+),
+
+known_orgs as (
+    select distinct street_code, org_id from {{ ref('int_org_snapshots') }}
+),
+
+case_state as (
+    select
+        cases.*,
+        cases.status in ('调解成功', '调解不成', '撤回', '转仲裁')
+            and cases.closed_date <= {{ as_of_date() }} as is_closed,
+        known_orgs.org_id is not null as is_org_known
+    from cases
+    left join known_orgs
+        on cases.street_code = known_orgs.street_code
+        and cases.org_id = known_orgs.org_id
+)
+
+select
+    street_code || ':' || case_id as case_key,
+    case_id,
+    street_code,
+    employer_name,
+    credit_code,
+    org_id,
+    case when org_id is not null then street_code || ':' || org_id end as org_key,
+    org_id is null or is_org_known as is_org_known,
+    received_date,
+    cast(date_trunc('month', received_date) as date) as received_month,
+    dispute_type,
+    workers_involved,
+    amount_claimed,
+    amount_settled,
+    status,
+    is_closed,
+    case when is_closed then closed_date end as closed_date,
+    case when is_closed then cast(date_trunc('month', closed_date) as date) end as closed_month,
+    case when is_closed then status end as outcome,
+    is_closed and status = '调解成功' as is_mediation_success,
+    is_closed and status in ('调解成功', '调解不成', '转仲裁') as counts_for_success_rate,
+    case when is_closed then date_diff('day', received_date, closed_date) end as duration_days,
+    case when not is_closed then date_diff('day', received_date, {{ as_of_date() }}) end as open_days,
+    workers_involved >= 10 as is_collective,
+    not is_closed and status in ('受理', '调解中')
+        and date_diff('day', received_date, {{ as_of_date() }}) > 15 as is_mediation_overdue,
+    version_count,
+    first_ingest_seq,
+    submission_sha256,
+    ingest_seq
+from case_state

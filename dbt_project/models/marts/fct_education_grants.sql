@@ -1,0 +1,33 @@
+-- Grants of the members' university-study programme (学历助推), latest accepted version
+-- of each. member_key links the street's member number to the person (keyed ID hash)
+-- through the street's latest snapshot that lists it; null when no snapshot does.
+
+with grants as (
+    select * from {{ ref('stg_education_grants') }}
+),
+
+member_numbers as (
+    select street_code, member_id, arg_max(id_number_hash, as_of_date) as member_key
+    from {{ ref('int_member_snapshots') }}
+    group by street_code, member_id
+)
+
+select
+    grants.street_code || ':' || grants.grant_id as grant_key,
+    grants.grant_id,
+    grants.street_code,
+    grants.member_id,
+    member_numbers.member_key,
+    grants.program,
+    grants.approved_date,
+    cast(date_trunc('month', grants.approved_date) as date) as approved_month,
+    grants.amount,
+    grants.full_funding,
+    grants.version_count,
+    grants.first_ingest_seq,
+    grants.submission_sha256,
+    grants.ingest_seq
+from grants
+left join member_numbers
+    on grants.street_code = member_numbers.street_code
+    and grants.member_id = member_numbers.member_id

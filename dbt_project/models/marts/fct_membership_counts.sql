@@ -1,0 +1,48 @@
+-- Membership over time: for every street snapshot (on or before var('as_of_date')),
+-- org and worker type, the listed members, the active (在会) members and the active
+-- members holding the 京卡 (Beijing union member service card).
+
+with member_calendar as (
+    select street_code, as_of_date, is_current_snapshot
+    from {{ ref('int_registry_snapshot_calendar') }}
+    where dataset = 'members'
+),
+
+member_rows as (
+    select member_snapshots.*, member_calendar.is_current_snapshot
+    from {{ ref('int_member_snapshots') }} as member_snapshots
+    inner join member_calendar
+        on member_snapshots.street_code = member_calendar.street_code
+        and member_snapshots.as_of_date = member_calendar.as_of_date
+),
+
+counts as (
+    select
+        street_code,
+        as_of_date,
+        org_id,
+        worker_type,
+        any_value(is_current_snapshot) as is_current_snapshot,
+        count(*) as listed_members,
+        count(*) filter (where status = '在会') as active_members,
+        count(*) filter (where status = '在会' and jingka_issued) as jingka_holders,
+        count(*) filter (where status = '在会' and model_worker <> '无') as model_workers,
+        count(*) filter (where status = '在会' and gender = '女') as active_women
+    from member_rows
+    group by street_code, as_of_date, org_id, worker_type
+)
+
+select
+    street_code,
+    as_of_date,
+    street_code || ':' || org_id as org_key,
+    org_id,
+    worker_type,
+    is_current_snapshot,
+    listed_members,
+    active_members,
+    jingka_holders,
+    model_workers,
+    active_women,
+    jingka_holders / nullif(active_members, 0) as jingka_coverage
+from counts

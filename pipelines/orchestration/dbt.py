@@ -1,0 +1,190 @@
+"""Warehouse layer: the dbt project as Dagster assets.
+
+Every dbt model and seed is an asset (grouped by layer: ``reference`` seeds, ``staging``,
+``intermediate``, ``marts``; keys ``[<layer schema>, <name>]``, e.g. ``marts/dim_member``),
+downstream of the landing assets (each landing source carries
+``meta.dagster.asset_key: [landing, <dataset>]``) and of ``audit/ingestion_ledger``. dbt
+tests become asset checks (dagster-dbt's default).
+
+One writer at a time: the assets run as one ``dbt build`` step in the
+``warehouse_writer`` pool (give that pool a limit of 1 in the instance), with a
+single-run backfill policy, so two dbt processes never open the DuckDB file together.
+
+The manifest: Dagster reads ``dbt_project/target/manifest.json`` when the definitions
+load. :func:`prepare_manifest` writes it (``dbt parse``, under a file lock, only when it is
+missing or older than a project file); :func:`build_dbt_assets` calls it, and the CLI and
+tests may call it first. For a deployment, run it (or ``dagster-dbt project
+prepare-and-package``) at build time so no code server parses at start-up.
+"""
+
+import fcntl
+import json
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from pipelines.config import Settings
+from pipelines.ingest.ledger import Status, read_ledger
+from pipelines.quality.runner import unchecked
+from pipelines.warehouse.bootstrap import ensure_dbt_inputs
+
+from .resources import AsOf, UnionPaths
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+WAREHOUSE_POOL = "warehouse_writer"
+ASSETS_NAME = "warehouse_models"
+BUILD_TARGET = "warehouse_build"  # fixed target dir of the asset's dbt build (one writer at a time)
+
+# Files whose change makes the manifest stale.
+_PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
+_LAYERS = ("staging", "intermediate", "marts")
+
+DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def dbt_executable() -> str:
+    """The ``dbt`` of this interpreter's environment (PATH may not include it)."""
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def dbt_resource(project: DbtProject = DBT_PROJECT) -> DbtCliResource:
+    """The ``dbt`` resource the assets need (resource key ``"dbt"``)."""
+    return DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+
+
+@contextmanager
+def dbt_environment(settings: Settings | None = None) -> Iterator[None]:
+    """Environment of a dbt subprocess: the repository on PYTHONPATH (the profile's
+    plugin ``pipelines.warehouse.dbt_pii`` must import), and with ``settings`` the data
+    directory and the hashing key. Restored afterwards."""
+    wanted: dict[str, str] = {
+        "PYTHONPATH": os.pathsep.join(
+            p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p
+        ),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    if settings is not None:
+        wanted["UNION_DATA_DIR"] = str(Path(settings.data_dir).resolve())
+        wanted["UNION_PII_KEY"] = settings.pii_key
+    saved = {k: os.environ.get(k) for k in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _newest_input_mtime(project_dir: Path) -> float:
+    newest = 0.0
+    for name in _PROJECT_INPUTS:
+        p = project_dir / name
+        if p.is_file():
+            newest = max(newest, p.stat().st_mtime)
+        elif p.is_dir():
+            for f in p.rglob("*"):
+                if f.is_file():
+                    newest = max(newest, f.stat().st_mtime)
+    return newest
+
+
+def manifest_is_stale(project: DbtProject = DBT_PROJECT) -> bool:
+    m = project.manifest_path
+    return not m.exists() or m.stat().st_mtime < _newest_input_mtime(project.project_dir)
+
+
+def prepare_manifest(project: DbtProject = DBT_PROJECT, *, force: bool = False) -> Path:
+    """Write ``target/manifest.json`` with ``dbt parse`` when it is missing or stale.
+
+    Safe to call from several processes: one parses under a file lock, the others wait
+    and find it fresh. Returns the manifest path."""
+    lock_path = project.project_dir / project.target_path / ".prepare.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            if force or manifest_is_stale(project):
+                with dbt_environment():
+                    dbt_resource(project).cli(
+                        ["parse", "--quiet"], target_path=project.target_path, raise_on_error=True
+                    ).wait()
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    if not project.manifest_path.exists():
+        raise FileNotFoundError(f"dbt parse wrote no manifest at {project.manifest_path}")
+    return project.manifest_path
+
+
+class UnionDbtTranslator(DagsterDbtTranslator):
+    """Groups dbt assets by layer: seeds in ``reference``, models in ``staging``,
+    ``intermediate`` or ``marts`` (their folder, which is also their schema)."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        resource_type = dbt_resource_props.get("resource_type")
+        if resource_type == "seed":
+            return "reference"
+        if resource_type == "source":
+            return None
+        fqn = dbt_resource_props.get("fqn") or []
+        for layer in _LAYERS:
+            if layer in fqn[1:-1]:
+                return layer
+        return "warehouse"
+
+
+def build_target_path(project: DbtProject = DBT_PROJECT) -> Path:
+    """Where the asset's ``dbt build`` writes its artifacts (manifest, run_results, logs).
+
+    A fixed directory rather than dagster-dbt's one-per-run default: builds never overlap
+    (one pool slot), dbt's partial parsing carries over from one build to the next, and
+    ``target/`` does not grow a directory per run."""
+    return project.project_dir / project.target_path / BUILD_TARGET
+
+
+def _unchecked_submissions(settings: Settings) -> int:
+    entries = read_ledger(settings.ledger_path)
+    return len(unchecked(settings, [e for e in entries if e.status == Status.LOADED]))
+
+
+def build_dbt_assets(project: DbtProject = DBT_PROJECT) -> dg.AssetsDefinition:
+    """The dbt project as one multi-asset (``warehouse_models``), running ``dbt build``."""
+    manifest = prepare_manifest(project)
+
+    @dbt_assets(
+        manifest=manifest,
+        project=project,
+        name=ASSETS_NAME,
+        dagster_dbt_translator=UnionDbtTranslator(),
+        pool=WAREHOUSE_POOL,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+    )
+    def warehouse_models(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: UnionPaths, as_of: AsOf
+    ):
+        settings = paths.settings()
+        ensure_dbt_inputs(settings)
+        waiting = _unchecked_submissions(settings)
+        if waiting:
+            context.log.warning(
+                f"{waiting} loaded submission(s) have no quality verdict yet: the warehouse "
+                "leaves them out until the quality suites have run"
+            )
+        dbt_vars = json.dumps({"as_of_date": as_of.date().isoformat()})
+        with dbt_environment(settings):
+            invocation = dbt.cli(
+                ["build", "--vars", dbt_vars], context=context, target_path=build_target_path(project)
+            )
+            yield from invocation.stream()
+
+    return warehouse_models

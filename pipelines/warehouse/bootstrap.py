@@ -1,0 +1,54 @@
+"""Make the dbt sources readable on any install, even a fresh one.
+
+The dbt sources read globs and files under ``$UNION_DATA_DIR``: a glob that matches no
+file, or a missing ledger, would fail the build before a single model ran. Before every
+``dbt build`` the pipeline calls :func:`ensure_dbt_inputs`, which creates what is missing:
+
+- ``landing/<dataset>/_schema/empty.parquet``: an empty typed landing file per dataset
+  (written by ingestion itself; reused here);
+- ``ledger/ingestion_ledger.jsonl``: the ingestion ledger (created empty if missing;
+  the dbt source gives ``read_json`` explicit columns, so 0 lines is fine);
+- ``quality/results/_schema/empty.parquet``: an empty typed file of quality verdicts, so
+  the ``quality/results/**/*.parquet`` glob always matches;
+- ``warehouse/``: the directory of the working DuckDB file (DuckDB does not create it).
+
+Nothing here ever rewrites an existing file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import polars as pl
+
+from pipelines.config import Settings
+from pipelines.ingest.process import atomic_write_parquet, ensure_landing_schemas
+from pipelines.quality.runner import Verdict
+
+
+def quality_results_dir(settings: Settings):  # type: ignore[no-untyped-def]
+    return settings.data_dir / "quality" / "results"
+
+
+def _polars_type(annotation: str) -> pl.DataType:
+    base = annotation.replace(" | None", "").strip()
+    return {"int": pl.Int64(), "bool": pl.Boolean(), "float": pl.Float64()}.get(base, pl.String())
+
+
+def empty_quality_results() -> pl.DataFrame:
+    """An empty frame with the columns and types of the quality verdict files."""
+    return pl.DataFrame(
+        {f.name: pl.Series([], dtype=_polars_type(str(f.type))) for f in dataclasses.fields(Verdict)}
+    )
+
+
+def ensure_dbt_inputs(settings: Settings) -> None:
+    """Create every input the dbt sources need and that is still missing (idempotent)."""
+    ensure_landing_schemas(settings)
+    settings.ledger_path.parent.mkdir(parents=True, exist_ok=True)
+    if not settings.ledger_path.exists():
+        settings.ledger_path.touch()
+    empty = quality_results_dir(settings) / "_schema" / "empty.parquet"
+    if not empty.exists():
+        atomic_write_parquet(empty_quality_results(), empty)
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,473 @@
+"""dbt files derived from the contract, rendered by ``union-warehouse contract-sync``.
+
+Everything the dbt project needs to know about the datasets (names, columns, Chinese
+headers, types, enums, which columns are personal, registry or event, the record key)
+is declared once in :mod:`pipelines.contract`. This module turns it into:
+
+- ``models/staging/_sources.yml``: source ``landing`` (one table per dataset, read with
+  ``read_parquet`` over the landing folders; linked to the Dagster landing assets) and
+  source ``audit`` (the ingestion ledger and the quality verdicts);
+- ``macros/generated/landed_columns.sql``: the rename/cast select list of each dataset
+  (personal columns left out; the resident ID replaced by its keyed hash and masked form);
+- ``models/staging/stg_<dataset>.sql`` and ``models/staging/_staging.yml``: the staging
+  models with their docs and tests (keys, required columns, enum values);
+- ``seeds/streets.csv``, ``seeds/datasets.csv``, ``seeds/enum_labels.csv``.
+
+The committed copies are checked for drift by a test (``pipelines.sync.sync(root, check=True)``).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+from collections.abc import Callable
+
+import yaml
+
+from pipelines.contract import DATASETS, STREETS, Column, ColumnType, Dataset
+from pipelines.contract.streets import DISTRICT_CODE, DISTRICT_NAME
+from pipelines.ingest.ledger import LedgerEntry
+from pipelines.quality.runner import Verdict
+
+DBT_DIR = "dbt_project"
+DATA_DIR_JINJA = "{{ env_var('UNION_DATA_DIR', '../data') }}"
+GENERATED = "Generated from pipelines/contract by `union-warehouse contract-sync`; do not edit."
+
+SQL_TYPES: dict[ColumnType, str] = {
+    ColumnType.STR: "varchar",
+    ColumnType.INT: "bigint",
+    ColumnType.DECIMAL: "double",
+    ColumnType.MONEY: "decimal(18, 2)",
+    ColumnType.DATE: "date",
+    ColumnType.DATETIME: "timestamp",
+    ColumnType.BOOL: "boolean",
+    ColumnType.ENUM: "varchar",
+    ColumnType.ID18: "varchar",
+    ColumnType.USCC: "varchar",
+    ColumnType.PHONE: "varchar",
+}
+
+# The one personal column that is carried forward, transformed (submissions.md §6).
+HASHED_ID = ("members", "id_number")
+
+
+def _kind_zh(d: Dataset) -> str:
+    return "名单快照" if d.is_registry else "事件记录"
+
+
+def _yaml(doc: object) -> str:
+    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=1000, default_flow_style=False)
+
+
+# --- sources -------------------------------------------------------------------------------
+
+
+def _landing_location(d: Dataset) -> str:
+    return f"read_parquet('{DATA_DIR_JINJA}/landing/{d.name}/*/*.parquet', union_by_name=true)"
+
+
+def _duck_type(annotation: str) -> str:
+    base = annotation.replace(" | None", "").strip()
+    return {"int": "BIGINT", "bool": "BOOLEAN", "float": "DOUBLE"}.get(base, "VARCHAR")
+
+
+def _columns_struct(cls: type) -> str:
+    return "{" + ", ".join(
+        f"'{f.name}': '{_duck_type(str(f.type))}'" for f in dataclasses.fields(cls)
+    ) + "}"
+
+
+LEDGER_DOCS = {
+    "seq": "上报顺序号：文件首次收到的先后（事件记录以此判断“较新”） (order in which files were first seen)",
+    "path": "文件在收件箱中的相对路径 (path relative to the drop zone)",
+    "sha256": "文件内容的 SHA-256，即上报的身份 (the submission's identity)",
+    "bytes": "文件字节数 (file size)",
+    "mtime_ns": "文件修改时间（纳秒） (modification time, ns)",
+    "dataset": "数据集名称 (dataset)",
+    "street_code": "上报街道代码 (submitting street)",
+    "first_seen": "首次收到时间（UTC，ISO-8601） (first seen, UTC)",
+    "status": "处理结果：loaded 已入库、rejected 整个退回、duplicate 重复上报 (outcome)",
+    "rows_read": "读取行数 (rows read)",
+    "rows_loaded": "入库行数 (rows loaded)",
+    "rows_quarantined": "隔离行数 (rows quarantined)",
+    "rows_warned": "有提示的行数 (rows with warnings)",
+    "error_code": "退回或重复的规则代码 (rule code of a rejection)",
+    "error_column": "退回涉及的列 (column of a rejection)",
+    "error": "给运维人员的说明，不含单元格内容 (operator message, never a cell value)",
+    "duplicate_of": "重复上报时，原文件路径 (path of the earlier identical file)",
+    "file_format": "文件格式 (file format)",
+    "encoding": "文本编码 (text encoding)",
+    "as_of_date": "名单快照的统计日期 (snapshot as-of date, registries)",
+    "landing_path": "入库 Parquet 路径 (landing file)",
+    "quarantine_path": "隔离文件路径（仅运维可见） (quarantine file, operators only)",
+    "problems_path": "问题清单文件路径 (problems file)",
+    "run_id": "处理该文件的运行编号 (run that processed the file)",
+}
+
+QUALITY_DOCS = {
+    "run_id": "执行检查的运行编号 (run that checked the submission)",
+    "checked_at": "检查时间（UTC） (checked at, UTC)",
+    "submission_sha256": "被检查上报文件的 SHA-256 (the submission checked)",
+    "path": "上报文件路径 (submission path)",
+    "dataset": "数据集名称 (dataset)",
+    "street_code": "上报街道代码 (submitting street)",
+    "suite": "期望套件名称 (expectation suite)",
+    "expectation": "期望类型 (expectation type)",
+    "column": "检查的列 (column checked)",
+    "severity": "严重程度：critical 阻断入仓、warning 仅提示 (critical blocks the submission)",
+    "success": "是否通过 (passed)",
+    "element_count": "检查的行数 (rows checked)",
+    "unexpected_count": "不符合的行数 (rows failing)",
+    "observed_value": "观测值，不含个人信息 (observed value, never personal data)",
+    "examples": "不符合的示例值（JSON，仅非个人信息列） (failing examples, non-personal columns only)",
+    "error": "检查本身出错时的信息 (error raised by the check)",
+}
+
+
+def render_sources_yml() -> str:
+    landing_tables = []
+    for d in DATASETS:
+        landing_tables.append({
+            "name": d.name,
+            "description": (
+                f"{d.zh}（{d.name}，{_kind_zh(d)}，主键 {d.key}）：{d.doc}。"
+                f"每个已入库上报文件一个 Parquet（landing/{d.name}/<街道代码>/<sha256>.parquet），"
+                "含全部合同列（已按类型转换）及 _line_number、_submission_sha256、_ingest_seq、_street_code。"
+                + (f"含个人信息列（{', '.join(d.personal_columns)}），仅限运维访问。" if d.personal_columns else "")
+                + "模型只读取通过质量检查的上报。"
+            ),
+            "config": {
+                "meta": {
+                    "external_location": _landing_location(d),
+                    "dagster": {"asset_key": ["landing", d.name]},
+                }
+            },
+            "columns": [
+                *[
+                    {
+                        "name": c.name,
+                        "description": f"{c.zh}（{c.type.value}{'，必填' if c.required else ''}"
+                        f"{'，个人信息' if c.personal else ''}）：{c.doc}",
+                    }
+                    for c in d.columns
+                ],
+                {"name": "_line_number", "description": "源文件中的行号 (line in the submitted file)"},
+                {"name": "_submission_sha256", "description": "上报文件的 SHA-256 (the submission)"},
+                {"name": "_ingest_seq", "description": "上报顺序号，越大越新 (ingestion order; higher is later)"},
+                {"name": "_street_code", "description": "上报街道（文件夹） (the submitting street's folder)"},
+            ],
+        })
+    audit_tables = [
+        {
+            "name": "ingestion_ledger",
+            "description": "入库台账（ledger/ingestion_ledger.jsonl）：收件箱中每个文件一条记录 "
+            "(the ingestion ledger: one JSON line per file seen in the drop zone)",
+            "config": {
+                "meta": {
+                    "external_location": (
+                        f"read_json('{DATA_DIR_JINJA}/ledger/ingestion_ledger.jsonl', "
+                        "format='newline_delimited', ignore_errors=true, "
+                        f"columns={_columns_struct(LedgerEntry)})"
+                    ),
+                    # the struct literal has braces: don't let str.format touch it
+                    "formatter": "template",
+                    "dagster": {"asset_key": ["audit", "ingestion_ledger"]},
+                }
+            },
+            "columns": [{"name": f.name, "description": LEDGER_DOCS[f.name]} for f in dataclasses.fields(LedgerEntry)],
+        },
+        {
+            "name": "quality_results",
+            "description": "数据质量检查结果（quality/results/<数据集>/<街道>/<sha256>.parquet）："
+            "每个上报文件每条期望一行 (Great Expectations verdicts, one row per expectation per submission)",
+            "config": {
+                "meta": {
+                    "external_location": (
+                        f"read_parquet('{DATA_DIR_JINJA}/quality/results/**/*.parquet', union_by_name=true)"
+                    ),
+                    "dagster": {"asset_key": ["audit", "quality_results"]},
+                }
+            },
+            "columns": [{"name": f.name, "description": QUALITY_DOCS[f.name]} for f in dataclasses.fields(Verdict)],
+        },
+    ]
+    doc = {
+        "version": 2,
+        "sources": [
+            {
+                "name": "landing",
+                "description": "落地区：各街道上报文件经校验后的类型化 Parquet（含个人信息，仅限运维） "
+                "(the landing zone: typed Parquet of every loaded submission)",
+                "tables": landing_tables,
+            },
+            {
+                "name": "audit",
+                "description": "审计输入：入库台账与数据质量检查结果 (the ingestion ledger and the quality verdicts)",
+                "tables": audit_tables,
+            },
+        ],
+    }
+    return f"# {GENERATED}\n" + _yaml(doc)
+
+
+# --- staging: the rename/cast select lists -------------------------------------------------
+
+
+def _cast(c: Column) -> str:
+    expr = f"cast({c.name} as {SQL_TYPES[c.type]})"
+    if c.blank_default is not None:
+        expr = f"coalesce({expr}, '{c.blank_default}')"
+    return f"{expr} as {c.name}"
+
+
+def _select_list(d: Dataset) -> list[str]:
+    out: list[str] = []
+    for c in d.columns:
+        if (d.name, c.name) == HASHED_ID:
+            out += [
+                f"{{{{ pii_hash('cast({c.name} as varchar)') }}}} as id_number_hash",
+                f"{{{{ mask_id('cast({c.name} as varchar)') }}}} as id_number_masked",
+                f"try_cast(substr(cast({c.name} as varchar), 7, 4) as integer) as birth_year",
+            ]
+            continue
+        if c.personal:
+            continue
+        out.append(_cast(c))
+    out += [
+        "cast(_submission_sha256 as varchar) as submission_sha256",
+        "cast(_ingest_seq as bigint) as ingest_seq",
+        "cast(_line_number as bigint) as line_number",
+    ]
+    return out
+
+
+def render_landed_columns_macro() -> str:
+    lines = [
+        f"{{# {GENERATED} #}}",
+        "{# The rename/cast select list of a landing table: contract columns typed, personal",
+        "   columns left out (members.id_number becomes id_number_hash / id_number_masked /",
+        "   birth_year), the landing audit columns renamed. Extra columns are ignored. #}",
+        "{% macro landed_columns(dataset) -%}",
+    ]
+    for i, d in enumerate(DATASETS):
+        lines.append(("{%- if" if i == 0 else "{%- elif") + f" dataset == '{d.name}' %}}")
+        items = _select_list(d)
+        lines += [f"    {item}{',' if j < len(items) - 1 else ''}" for j, item in enumerate(items)]
+    lines += [
+        "{%- else -%}",
+        "    {{ exceptions.raise_compiler_error('landed_columns: unknown dataset ' ~ dataset) }}",
+        "{%- endif %}",
+        "{%- endmacro %}",
+    ]
+    return "\n".join(lines)
+
+
+def _stg_columns(d: Dataset) -> list[str]:
+    names = []
+    for c in d.columns:
+        if (d.name, c.name) == HASHED_ID:
+            names += ["id_number_hash", "id_number_masked", "birth_year"]
+        elif not c.personal:
+            names.append(c.name)
+    return names
+
+
+def render_stg_sql(d: Dataset) -> str:
+    cols = _stg_columns(d)
+    head = [
+        f"-- {GENERATED}",
+        f"-- {d.zh} ({d.name}, {d.kind.value}, key {d.key}).",
+    ]
+    if d.is_registry:
+        head.append("-- The current snapshot of every street: rows of the accepted submission with the latest")
+        head.append("-- as_of_date on or before var('as_of_date') (same date: the later submission).")
+        body = f"""
+with current_submissions as (
+    select submission_sha256
+    from {{{{ ref('stg_accepted_submissions') }}}}
+    where dataset = '{d.name}' and is_current_snapshot
+),
+
+landed_rows as (
+    select
+        {{{{ landed_columns('{d.name}') }}}}
+    from {{{{ source('landing', '{d.name}') }}}}
+    where _submission_sha256 in (select submission_sha256 from current_submissions)
+)
+
+select
+{_indent(cols + ['submission_sha256', 'ingest_seq', 'line_number'])}
+from landed_rows
+"""
+    else:
+        head.append(f"-- Upserts: the latest accepted version of each {d.key} per street (highest ingest_seq,")
+        head.append("-- then highest line number); version_count and first_ingest_seq keep the history visible.")
+        body = f"""
+with accepted_submissions as (
+    select submission_sha256
+    from {{{{ ref('stg_accepted_submissions') }}}}
+    where dataset = '{d.name}'
+),
+
+landed_rows as (
+    select
+        {{{{ landed_columns('{d.name}') }}}}
+    from {{{{ source('landing', '{d.name}') }}}}
+    where _submission_sha256 in (select submission_sha256 from accepted_submissions)
+),
+
+ranked_versions as (
+    select
+        *,
+        row_number() over record_versions as version_rank,
+        count(*) over (partition by street_code, {d.key}) as version_count,
+        min(ingest_seq) over (partition by street_code, {d.key}) as first_ingest_seq
+    from landed_rows
+    window record_versions as (
+        partition by street_code, {d.key}
+        order by ingest_seq desc, line_number desc
+    )
+)
+
+select
+{_indent(cols + ['version_count', 'first_ingest_seq', 'submission_sha256', 'ingest_seq', 'line_number'])}
+from ranked_versions
+where version_rank = 1
+"""
+    return "\n".join(head) + "\n" + body.strip("\n") + "\n"
+
+
+def _indent(cols: list[str]) -> str:
+    return ",\n".join(f"    {c}" for c in cols)
+
+
+# --- staging: docs and tests ---------------------------------------------------------------
+
+
+def _accepted_values(values: tuple[str, ...]) -> dict:
+    return {"accepted_values": {"arguments": {"values": list(values)}}}
+
+
+def _column_entry(d: Dataset, c: Column) -> dict:
+    tests: list = []
+    if c.required or c.name == "street_code" or c.name == d.key:
+        tests.append("not_null")
+    if c.type is ColumnType.ENUM:
+        tests.append(_accepted_values(c.enum))
+    if c.name == "street_code":
+        tests.append({"relationships": {"arguments": {"to": "ref('streets')", "field": "code"}}})
+    entry: dict = {
+        "name": c.name,
+        "description": f"{c.zh}（{c.type.value}{'，必填' if c.required else ''}）：{c.doc}",
+    }
+    if tests:
+        entry["data_tests"] = tests
+    return entry
+
+
+def _stg_model(d: Dataset) -> dict:
+    cols: list[dict] = []
+    for c in d.columns:
+        if (d.name, c.name) == HASHED_ID:
+            cols += [
+                {
+                    "name": "id_number_hash",
+                    "description": "身份证号的密钥哈希（sha256(密钥 || sha256(密钥 || 身份证号))，密钥来自配置）："
+                    "跨快照、跨街道识别同一会员，不可还原 (keyed hash of the resident ID)",
+                    "data_tests": ["not_null"],
+                },
+                {
+                    "name": "id_number_masked",
+                    "description": "脱敏身份证号：前6位 + ******** + 后4位 (masked resident ID)",
+                },
+                {
+                    "name": "birth_year",
+                    "description": "出生年份，取自身份证号第7–10位 (birth year, from the resident ID)",
+                },
+            ]
+        elif not c.personal:
+            cols.append(_column_entry(d, c))
+    if not d.is_registry:
+        cols += [
+            {"name": "version_count", "description": "该记录被接受的上报版本数 (accepted versions of the record)"},
+            {"name": "first_ingest_seq", "description": "该记录首次出现的上报顺序号 (ingestion order when first seen)"},
+        ]
+    cols += [
+        {"name": "submission_sha256", "description": "提供该行的上报文件 SHA-256（审计） (the submission this row comes from)",
+         "data_tests": ["not_null"]},
+        {"name": "ingest_seq", "description": "该上报的顺序号（审计） (ingestion order of that submission)"},
+        {"name": "line_number", "description": "该行在上报文件中的行号（审计） (line in the submitted file)"},
+    ]
+    personal = [c.name for c in d.columns if c.personal and (d.name, c.name) != HASHED_ID]
+    note = f"不含个人信息列（{', '.join(personal)}）。" if personal else ""
+    if d.is_registry:
+        grain = (f"当前快照：每个街道在 as_of_date 变量之前（含）最新一次通过质量检查的名单，每街道每个 {d.key} 一行。"
+                 "(current snapshot per street, one row per street and key)")
+    else:
+        grain = (f"事件记录按 (street_code, {d.key}) 取最新版本（上报顺序号最大、行号最大），只含通过质量检查的上报。"
+                 "(latest accepted version of each record per street)")
+    return {
+        "name": f"stg_{d.name}",
+        "description": f"{d.zh}（{d.name}）：{d.doc}。{grain}{note}仅重命名和类型转换。",
+        "data_tests": [
+            {"unique_combination_of_columns": {"arguments": {"combination_of_columns": ["street_code", d.key]}}}
+        ],
+        "columns": cols,
+    }
+
+
+def render_staging_yml() -> str:
+    return f"# {GENERATED}\n" + _yaml({"version": 2, "models": [_stg_model(d) for d in DATASETS]})
+
+
+# --- seeds -----------------------------------------------------------------------------------
+
+
+def _csv(header: list[str], rows: list[list[object]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def render_streets_csv() -> str:
+    return _csv(
+        ["code", "name", "pinyin", "district_code", "district_name"],
+        [[s.code, s.name, s.pinyin, DISTRICT_CODE, DISTRICT_NAME] for s in STREETS],
+    )
+
+
+def render_datasets_csv() -> str:
+    return _csv(
+        ["dataset", "dataset_name", "kind", "record_key"],
+        [[d.name, d.zh, d.kind.value, d.key] for d in DATASETS],
+    )
+
+
+def render_enum_labels_csv() -> str:
+    rows: list[list[object]] = []
+    for d in DATASETS:
+        for c in d.columns:
+            for i, v in enumerate(c.enum, start=1):
+                rows.append([d.name, c.name, c.zh, v, i])
+    return _csv(["dataset", "column", "column_header", "value", "sort_order"], rows)
+
+
+# --- registry --------------------------------------------------------------------------------
+
+
+def dbt_artifacts() -> dict[str, Callable[[], str]]:
+    """Repository-relative path -> renderer, for :func:`pipelines.sync.artifacts`."""
+    out: dict[str, Callable[[], str]] = {
+        f"{DBT_DIR}/models/staging/_sources.yml": render_sources_yml,
+        f"{DBT_DIR}/models/staging/_staging.yml": render_staging_yml,
+        f"{DBT_DIR}/macros/generated/landed_columns.sql": render_landed_columns_macro,
+        f"{DBT_DIR}/seeds/streets.csv": render_streets_csv,
+        f"{DBT_DIR}/seeds/datasets.csv": render_datasets_csv,
+        f"{DBT_DIR}/seeds/enum_labels.csv": render_enum_labels_csv,
+    }
+    for d in DATASETS:
+        out[f"{DBT_DIR}/models/staging/stg_{d.name}.sql"] = (lambda d=d: render_stg_sql(d))
+    return out

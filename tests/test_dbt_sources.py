@@ -1,0 +1,170 @@
+"""The dbt project's generated inputs, its plugin and its Dagster wiring (fast tests),
+plus one build of a fresh, empty install (the sources must read zero files gracefully)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from pipelines.config import DEMO_PII_KEY, Settings
+from pipelines.contract import DATASETS
+from pipelines.ingest.ledger import LedgerEntry
+from pipelines.sync import sync
+from pipelines.warehouse import dbt_pii
+from pipelines.warehouse.bootstrap import ensure_dbt_inputs
+from pipelines.warehouse.dbt_sources import (
+    dbt_artifacts,
+    render_enum_labels_csv,
+    render_landed_columns_macro,
+    render_sources_yml,
+    render_staging_yml,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+DBT_DIR = ROOT / "dbt_project"
+
+
+def test_generated_dbt_files_are_in_step_with_the_contract() -> None:
+    stale = [p for p in sync(ROOT, check=True) if p.startswith("dbt_project/")]
+    assert stale == [], f"run `union-warehouse contract-sync`; stale: {stale}"
+    assert all(p.startswith("dbt_project/") for p in dbt_artifacts())
+
+
+def test_staging_carries_no_personal_column() -> None:
+    macro = render_landed_columns_macro()
+    aliases = set(re.findall(r" as (\w+),?$", macro, flags=re.MULTILINE))
+    for d in DATASETS:
+        for c in d.personal_columns:
+            assert c not in aliases, (d.name, c)
+    assert {"id_number_hash", "id_number_masked", "birth_year"} <= aliases
+    staging = yaml.safe_load(render_staging_yml())
+    for model in staging["models"]:
+        names = {c["name"] for c in model["columns"]}
+        assert not names & {"name", "id_number", "phone", "lawyer_name"}, model["name"]
+        assert (DBT_DIR / "models" / "staging" / f"{model['name']}.sql").exists()
+        assert model["description"] and all(c["description"] for c in model["columns"])
+
+
+def test_enum_labels_list_every_contract_value() -> None:
+    rows = list(csv.DictReader(io.StringIO(render_enum_labels_csv())))
+    got = {(r["dataset"], r["column"], r["value"]) for r in rows}
+    want = {(d.name, c.name, v) for d in DATASETS for c in d.columns for v in c.enum}
+    assert got == want
+
+
+def test_every_landing_source_links_to_its_dagster_asset_and_describes_every_column() -> None:
+    sources = {s["name"]: s for s in yaml.safe_load(render_sources_yml())["sources"]}
+    tables = {t["name"]: t for t in sources["landing"]["tables"]}
+    assert set(tables) == {d.name for d in DATASETS}
+    for d in DATASETS:
+        t = tables[d.name]
+        assert t["config"]["meta"]["dagster"]["asset_key"] == ["landing", d.name]
+        described = {c["name"]: c["description"] for c in t["columns"]}
+        for c in d.columns:
+            assert c.zh in described[c.name]
+    audit = {t["name"]: t for t in sources["audit"]["tables"]}
+    assert audit["ingestion_ledger"]["config"]["meta"]["dagster"]["asset_key"] == ["audit", "ingestion_ledger"]
+
+
+def _locations(data_dir: Path) -> dict[str, str]:
+    out = {}
+    for s in yaml.safe_load(render_sources_yml())["sources"]:
+        for t in s["tables"]:
+            loc = t["config"]["meta"]["external_location"]
+            out[f"{s['name']}.{t['name']}"] = loc.replace("{{ env_var('UNION_DATA_DIR', '../data') }}", str(data_dir))
+    return out
+
+
+def test_sources_read_a_fresh_install_and_a_torn_ledger(settings: Settings) -> None:
+    ensure_dbt_inputs(settings)
+    ensure_dbt_inputs(settings)  # idempotent
+    locations = _locations(settings.data_dir)
+    with duckdb.connect() as con:
+        for name, loc in locations.items():
+            assert con.sql(f"select count(*) from {loc}").fetchall() == [(0,)], name
+        for d in DATASETS:
+            cols = {r[0] for r in con.sql(f"describe select * from {locations['landing.' + d.name]}").fetchall()}
+            assert set(d.column_names) | {"_submission_sha256", "_ingest_seq", "_line_number", "_street_code"} <= cols
+        entry = LedgerEntry(seq=1, path="inbox/x", sha256="a" * 64, bytes=1, mtime_ns=0, dataset="members",
+                            street_code="110101001", first_seen="2015-01-01T00:00:00+00:00", status="loaded")
+        settings.ledger_path.write_text(entry.to_json() + '\n{"seq": 2, "path": "tor', encoding="utf-8")
+        rows = con.sql(f"select seq, sha256 from {locations['audit.ingestion_ledger']} where sha256 is not null").fetchall()
+        assert rows == [(1, "a" * 64)]
+    # ensure_dbt_inputs never rewrites what exists
+    ensure_dbt_inputs(settings)
+    assert settings.ledger_path.read_text(encoding="utf-8").startswith(entry.to_json())
+
+
+def test_plugin_sets_the_key_on_connections_and_cursors(monkeypatch: pytest.MonkeyPatch) -> None:
+    plugin = dbt_pii.Plugin(name="dbt_pii", plugin_config={})
+    monkeypatch.setenv("UNION_PII_KEY", "k-123")
+    con = duckdb.connect()
+    plugin.configure_connection(con)
+    cur = con.cursor()
+    plugin.configure_cursor(cur)
+    assert con.sql("select getvariable('union_pii_key')").fetchall() == [("k-123",)]
+    assert cur.sql("select getvariable('union_pii_key')").fetchall() == [("k-123",)]
+    monkeypatch.delenv("UNION_PII_KEY")
+    plugin.configure_cursor(cur)
+    assert cur.sql("select getvariable('union_pii_key')").fetchall() == [(DEMO_PII_KEY,)]
+
+
+def test_hashing_fails_loudly_without_the_key() -> None:
+    macro = (DBT_DIR / "macros" / "pii.sql").read_text(encoding="utf-8")
+    guard = re.search(r"coalesce\(cast\(getvariable\('union_pii_key'\) as varchar\), error\('[^']*'\)\)", macro)
+    assert guard
+    with duckdb.connect() as con:
+        con.execute("create table ids as select '110101198001010019' as id_number")
+        with pytest.raises(duckdb.Error, match="union_pii_key is not set"):
+            con.sql(f"select sha256({guard.group(0)} || id_number) from ids").fetchall()
+        con.execute("set variable union_pii_key = 'k'")
+        assert con.sql(f"select sha256({guard.group(0)} || id_number) = sha256('k' || id_number) from ids").fetchall() == [(True,)]
+
+
+def test_translator_groups_assets_by_layer() -> None:
+    from pipelines.orchestration.dbt import UnionDbtTranslator
+
+    t = UnionDbtTranslator()
+    assert t.get_group_name({"resource_type": "seed", "fqn": ["union_warehouse", "streets"]}) == "reference"
+    for layer in ("staging", "intermediate", "marts"):
+        assert t.get_group_name({"resource_type": "model", "fqn": ["union_warehouse", layer, "x"]}) == layer
+
+
+def test_profile_and_project_settings() -> None:
+    project = yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    assert project["name"] == "union_warehouse"
+    assert project["flags"]["send_anonymous_usage_stats"] is False
+    profile = yaml.safe_load((DBT_DIR / "profiles.yml").read_text(encoding="utf-8"))["union_warehouse"]
+    dev = profile["outputs"][profile["target"]]
+    assert dev["type"] == "duckdb" and dev["threads"] == 1
+    assert dev["plugins"] == [{"module": "pipelines.warehouse.dbt_pii"}]
+    assert "UNION_PII_KEY" not in (DBT_DIR / "profiles.yml").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_dbt_build_passes_on_a_fresh_empty_install(settings: Settings, tmp_path: Path) -> None:
+    ensure_dbt_inputs(settings)
+    target = tmp_path / "target"
+    env = {**os.environ, "UNION_DATA_DIR": str(settings.data_dir), "UNION_PII_KEY": "k",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")]))}
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
+         "--target-path", str(target), "--log-path", str(target / "logs"), "--vars", json.dumps({"as_of_date": "2015-12-31"})],
+        env=env, capture_output=True, text=True, cwd=DBT_DIR, timeout=600,
+    )
+    assert out.returncode == 0, out.stdout[-4000:]
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        assert con.sql("select count(*) from marts.dim_member").fetchall() == [(0,)]
+        assert con.sql("select count(*) from marts.dim_street").fetchall() == [(17,)]
+        # the monthly grid still has every street for the as-of month
+        assert con.sql("select count(*) from marts.fct_street_monthly").fetchall() == [(17,)]
