@@ -21,10 +21,21 @@ process_submissions_job = dg.define_asset_job(
 )
 
 
+# Written by the quality_suites checks (one Parquet per checked submission); declared so
+# the dbt model audit.quality_results has a real upstream asset.
+quality_results_spec = dg.AssetSpec(
+    ["audit", "quality_results"],
+    description="Great Expectations verdicts per submission and expectation "
+    "($UNION_DATA_DIR/quality/results/), written by the quality_suites checks.",
+    group_name="landing",
+    kinds={"parquet"},
+)
+
+
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings.from_env()
     return dg.Definitions(
-        assets=[ingest_submissions, build_dbt_assets()],
+        assets=[ingest_submissions, quality_results_spec, build_dbt_assets()],
         asset_checks=[quality_suites],
         jobs=[process_submissions_job],
         sensors=[build_inbox_sensor(PIPELINE_JOB)],

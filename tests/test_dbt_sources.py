@@ -72,7 +72,7 @@ def test_every_landing_source_links_to_its_dagster_asset_and_describes_every_col
         described = {c["name"]: c["description"] for c in t["columns"]}
         for c in d.columns:
             assert c.zh in described[c.name]
-    audit = {t["name"]: t for t in sources["audit"]["tables"]}
+    audit = {t["name"]: t for t in sources["pipeline_audit"]["tables"]}
     assert audit["ingestion_ledger"]["config"]["meta"]["dagster"]["asset_key"] == ["audit", "ingestion_ledger"]
 
 
@@ -98,7 +98,7 @@ def test_sources_read_a_fresh_install_and_a_torn_ledger(settings: Settings) -> N
         entry = LedgerEntry(seq=1, path="inbox/x", sha256="a" * 64, bytes=1, mtime_ns=0, dataset="members",
                             street_code="110101001", first_seen="2015-01-01T00:00:00+00:00", status="loaded")
         settings.ledger_path.write_text(entry.to_json() + '\n{"seq": 2, "path": "tor', encoding="utf-8")
-        rows = con.sql(f"select seq, sha256 from {locations['audit.ingestion_ledger']} where sha256 is not null").fetchall()
+        rows = con.sql(f"select seq, sha256 from {locations['pipeline_audit.ingestion_ledger']} where sha256 is not null").fetchall()
         assert rows == [(1, "a" * 64)]
     # ensure_dbt_inputs never rewrites what exists
     ensure_dbt_inputs(settings)

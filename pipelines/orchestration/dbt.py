@@ -44,7 +44,7 @@ BUILD_TARGET = "warehouse_build"  # fixed target dir of the asset's dbt build (o
 
 # Files whose change makes the manifest stale.
 _PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
-_LAYERS = ("staging", "intermediate", "marts")
+_LAYERS = ("staging", "intermediate", "marts", "audit")
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -129,6 +129,15 @@ def prepare_manifest(project: DbtProject = DBT_PROJECT, *, force: bool = False) 
 class UnionDbtTranslator(DagsterDbtTranslator):
     """Groups dbt assets by layer: seeds in ``reference``, models in ``staging``,
     ``intermediate`` or ``marts`` (their folder, which is also their schema)."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        # The audit models publish the ledger, quality verdicts and quarantine under the
+        # interface's names (audit.ingestion_ledger, ...); their asset keys must differ
+        # from the sources they read (audit/ingestion_ledger is the landing ledger asset).
+        fqn = dbt_resource_props.get("fqn") or []
+        if dbt_resource_props.get("resource_type") == "model" and "audit" in fqn[1:-1]:
+            return dg.AssetKey(["warehouse_audit", dbt_resource_props.get("alias") or fqn[-1]])
+        return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         resource_type = dbt_resource_props.get("resource_type")

@@ -13,6 +13,7 @@ from pipelines.ingest.reconcile import reconcile
 from .resources import UnionPaths
 
 LEDGER_KEY = dg.AssetKey(["audit", "ingestion_ledger"])
+PROBLEMS_KEY = dg.AssetKey(["audit", "row_problems"])
 
 
 def landing_key(dataset: str) -> dg.AssetKey:
@@ -42,7 +43,14 @@ _SPECS = [
         "(status, sha256, rows read / loaded / quarantined, rejection reason).",
         group_name="landing",
         kinds={"json"},
-    )
+    ),
+    dg.AssetSpec(
+        PROBLEMS_KEY,
+        description="Row problems per submission (line, column, rule code, severity; no "
+        "values): the source of audit.quarantine and of the streets' receipts.",
+        group_name="landing",
+        kinds={"parquet"},
+    ),
 ]
 
 
@@ -97,6 +105,13 @@ def ingest_submissions(context: dg.AssetExecutionContext, config: IngestConfig, 
             "rows_quarantined": result.rows_quarantined,
             "rejections": dg.MetadataValue.md(_rejections_md(result.entries)),
             **{f"timing_{k}": round(v, 3) for k, v in result.timings.items()},
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=PROBLEMS_KEY,
+        metadata={
+            "rows_quarantined": result.rows_quarantined,
+            "rows_with_warnings": sum(e.rows_warned for e in result.entries),
         },
     )
     rec = reconcile(settings)

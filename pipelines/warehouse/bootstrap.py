@@ -10,6 +10,8 @@ file, or a missing ledger, would fail the build before a single model ran. Befor
   the dbt source gives ``read_json`` explicit columns, so 0 lines is fine);
 - ``quality/results/_schema/empty.parquet``: an empty typed file of quality verdicts, so
   the ``quality/results/**/*.parquet`` glob always matches;
+- ``problems/_schema/empty.parquet``: an empty typed file of row problems (the source of
+  ``audit.quarantine``);
 - ``warehouse/``: the directory of the working DuckDB file (DuckDB does not create it).
 
 Nothing here ever rewrites an existing file.
@@ -22,7 +24,14 @@ import dataclasses
 import polars as pl
 
 from pipelines.config import Settings
-from pipelines.ingest.process import atomic_write_parquet, ensure_landing_schemas
+from pipelines.ingest.model import PROBLEM_SCHEMA
+from pipelines.ingest.process import (
+    SEQ,
+    STREET,
+    SUBMISSION,
+    atomic_write_parquet,
+    ensure_landing_schemas,
+)
 from pipelines.quality.runner import Verdict
 
 
@@ -51,4 +60,12 @@ def ensure_dbt_inputs(settings: Settings) -> None:
     empty = quality_results_dir(settings) / "_schema" / "empty.parquet"
     if not empty.exists():
         atomic_write_parquet(empty_quality_results(), empty)
+    empty_problems = settings.problems_dir / "_schema" / "empty.parquet"
+    if not empty_problems.exists():
+        atomic_write_parquet(empty_problems_frame(), empty_problems)
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def empty_problems_frame() -> pl.DataFrame:
+    """An empty frame shaped like the per-submission problem files ingestion writes."""
+    return pl.DataFrame(schema={**PROBLEM_SCHEMA, SUBMISSION: pl.String(), SEQ: pl.Int64(), STREET: pl.String()})

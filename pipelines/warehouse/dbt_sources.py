@@ -202,7 +202,7 @@ def render_sources_yml() -> str:
                 "tables": landing_tables,
             },
             {
-                "name": "audit",
+                "name": "pipeline_audit",
                 "description": "审计输入：入库台账与数据质量检查结果 (the ingestion ledger and the quality verdicts)",
                 "tables": audit_tables,
             },

@@ -1,0 +1,23 @@
+-- One row per quarantined row: where it was and every reason, never its values.
+with quarantine_problems as (
+    select * from {{ source('problems', 'row_problems') }}
+    where severity = 'quarantine' and _submission_sha256 is not null
+),
+
+ledger_paths as (
+    select sha256, path, dataset from {{ source('pipeline_audit', 'ingestion_ledger') }}
+    where status = 'loaded'
+)
+
+select
+    quarantine_problems._submission_sha256 as submission_sha256,
+    ledger_paths.path,
+    ledger_paths.dataset,
+    quarantine_problems._street_code as street_code,
+    quarantine_problems._line_number as line_number,
+    list(coalesce(quarantine_problems."column", '') || ':' || quarantine_problems.code
+        order by quarantine_problems.code, quarantine_problems."column") as reasons,
+    count(*) as reason_count
+from quarantine_problems
+left join ledger_paths on quarantine_problems._submission_sha256 = ledger_paths.sha256
+group by all
