@@ -9,6 +9,7 @@ from pipelines.config import Settings
 from pipelines.orchestration.dbt import build_dbt_assets, dbt_resource
 from pipelines.orchestration.landing import ingest_submissions
 from pipelines.orchestration.quality import quality_suites
+from pipelines.orchestration.reports import build_dbt_docs_asset
 from pipelines.orchestration.resources import AsOf, UnionPaths
 from pipelines.orchestration.sensors import build_inbox_sensor
 
@@ -34,8 +35,9 @@ quality_results_spec = dg.AssetSpec(
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings.from_env()
+    models = build_dbt_assets()
     return dg.Definitions(
-        assets=[ingest_submissions, quality_results_spec, build_dbt_assets()],
+        assets=[ingest_submissions, quality_results_spec, models, build_dbt_docs_asset(models)],
         asset_checks=[quality_suites],
         jobs=[process_submissions_job],
         sensors=[build_inbox_sensor(PIPELINE_JOB)],

@@ -79,3 +79,12 @@ def test_audit_quality_results_hold_every_verdict(ran) -> None:
     assert n > 30 and failed == 0
     datasets = {d for (d,) in _q(settings, "select distinct dataset from audit.quality_results")}
     assert datasets == {"members", "dispute_cases"}
+
+
+def test_the_model_reference_is_published_as_a_static_page(ran) -> None:
+    settings, _ = ran
+    page = settings.reports_dir / "dbt_docs" / "index.html"
+    html = page.read_text(encoding="utf-8")
+    assert "dim_member" in html and "fct_dispute_cases" in html
+    # the Chinese descriptions made it into the reference (the page embeds JSON, escaped)
+    assert "会员" in html or "会员".encode("unicode_escape").decode() in html

@@ -1,0 +1,39 @@
+"""Reports for people: the dbt model reference (``dbt docs``) as one static page under
+``$UNION_DATA_DIR/reports/dbt_docs/index.html``, rebuilt after the models."""
+
+import json
+import os
+import shutil
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from .dbt import WAREHOUSE_POOL, build_target_path, dbt_environment
+from .resources import AsOf, UnionPaths
+
+
+def build_dbt_docs_asset(models: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=["reports", "dbt_docs"],
+        group_name="reports",
+        deps=list(models.keys),
+        pool=WAREHOUSE_POOL,  # the catalog is read from the working warehouse
+        kinds={"dbt", "html"},
+        description="The warehouse's model reference (every model and column, with the "
+        "Chinese meaning), as one static page: reports/dbt_docs/index.html.",
+    )
+    def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: UnionPaths, as_of: AsOf):
+        settings = paths.settings()
+        target = build_target_path()
+        dbt_vars = json.dumps({"as_of_date": as_of.date().isoformat()})
+        with dbt_environment(settings):
+            dbt.cli(["docs", "generate", "--static", "--vars", dbt_vars], target_path=target,
+                    raise_on_error=True).wait()
+        out = settings.reports_dir / "dbt_docs" / "index.html"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".index.{os.getpid()}.tmp")
+        shutil.copyfile(target / "static_index.html", tmp)
+        os.replace(tmp, out)
+        return dg.MaterializeResult(metadata={"path": str(out), "bytes": out.stat().st_size})
+
+    return dbt_docs
