@@ -193,10 +193,35 @@ class QualityRunner:
             source.add_dataframe_asset(dataset).add_batch_definition_whole_dataframe("submission")
         return source.get_asset(dataset).get_batch_definition("submission")
 
+    @functools.cache  # noqa: B019
+    def suite_part(self, dataset: str, part: str):  # type: ignore[no-untyped-def]
+        """The suite, or only its row-wise (``rowwise``) or its other (``per_submission``)
+        expectations. Row-wise ones judge each row alone, so if they hold for several
+        submissions together they hold for each; the others (row counts, uniqueness,
+        completeness ratios, minima and maxima) only mean something per submission."""
+        gx, _ = self._gx
+        full = self.suite(dataset)
+        if part == "all":
+            return full
+        keep = [e for e in full.expectations if is_rowwise(e) == (part == "rowwise")]
+        return gx.ExpectationSuite(name=f"{dataset}__{part}", expectations=[e.copy() for e in keep])
+
+    def rowwise_verdicts(self, dataset: Dataset, element_count: int) -> list[dict[str, object]]:
+        """The verdicts of the row-wise expectations for a submission whose batch passed."""
+        out = []
+        for e in self.suite_part(dataset.name, "rowwise").expectations:
+            out.append({
+                "expectation": e.expectation_type, "column": e.column,
+                "severity": str(getattr(e.severity, "value", e.severity)), "success": True,
+                "element_count": element_count, "unexpected_count": 0, "observed_value": None,
+                "examples": None, "error": None,
+            })
+        return out
+
     def validate(
-        self, frame: pl.DataFrame, dataset: Dataset, params: dict[str, object]
+        self, frame: pl.DataFrame, dataset: Dataset, params: dict[str, object], part: str = "all"
     ) -> list[dict[str, object]]:
-        suite = self.suite(dataset.name)
+        suite = self.suite_part(dataset.name, part)
         batch = self._batch_definition(dataset.name).get_batch(
             batch_parameters={"dataframe": frame.to_pandas()}
         )
@@ -230,32 +255,89 @@ class QualityRunner:
         return out
 
 
+_ROWWISE_TYPES = frozenset({
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_in_set",
+    "expect_column_values_to_be_between",
+    "expect_column_values_to_match_regex",
+})
+
+# Submissions of one dataset whose row-wise expectations are checked together, at most
+# this many rows at a time (the batch is converted to pandas at once).
+UNION_MAX_ROWS = 2_000_000
+
+
+def is_rowwise(expectation) -> bool:  # type: ignore[no-untyped-def]
+    mostly = getattr(expectation, "mostly", 1)
+    return expectation.expectation_type in _ROWWISE_TYPES and (mostly is None or mostly == 1)
+
+
+def _batches(entries: list[LedgerEntry], max_rows: int) -> list[list[LedgerEntry]]:
+    """Consecutive groups of one dataset's submissions, each under ``max_rows`` rows
+    (a larger submission is a group of its own)."""
+    out: list[list[LedgerEntry]] = []
+    rows = 0
+    for e in entries:
+        if out and rows + e.rows_loaded <= max_rows:
+            out[-1].append(e)
+            rows += e.rows_loaded
+        else:
+            out.append([e])
+            rows = e.rows_loaded
+    return out
+
+
 def check_pending(
     settings: Settings, runner: QualityRunner, run_id: str, as_of: date, datasets: set[str] | None = None
 ) -> list[Verdict]:
-    """Validate every loaded submission without a verdict; return this run's verdicts."""
+    """Validate every loaded submission without a verdict; return this run's verdicts.
+
+    GX's cost is mostly per validation, not per row, so the row-wise expectations run
+    once per batch of a dataset's new submissions; only if a batch fails them is each
+    submission validated whole (to say which one failed). The other expectations run
+    submission by submission, in ledger order (a held-back snapshot is never the
+    "previous snapshot" of a later one)."""
     entries = read_ledger(settings.ledger_path)
     blocked = set(blocked_submissions(settings))
     verdicts: list[Verdict] = []
-    for e in unchecked(settings, entries):
-        if datasets is not None and e.dataset not in datasets:
-            continue
-        dataset = DATASETS_BY_NAME[e.dataset]  # type: ignore[index]
-        frame = pl.read_parquet(settings.data_dir / e.landing_path)  # type: ignore[operator]
-        params = parameters_for(e, entries, as_of, blocked)
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        rows = [
-            Verdict(run_id=run_id, checked_at=now, submission_sha256=e.sha256, path=e.path,
-                    dataset=e.dataset, street_code=e.street_code, suite=dataset.name, **r)  # type: ignore[arg-type]
-            for r in runner.validate(frame, dataset, params)
-        ]
-        atomic_write_parquet(pl.DataFrame([asdict(v) for v in rows], infer_schema_length=None),
-                             results_path(settings, e))
-        if any(not v.success and v.severity == "critical" for v in rows):
-            runner.document(frame, dataset, params, run_name=f"{e.street_code}-{e.sha256[:12]}")
-            blocked.add(e.sha256)
-            log.warning("quality gate held back %s (%s)", e.path,
-                        ", ".join(_label(v.expectation, v.column) for v in rows if not v.success and v.severity == "critical"))
-        verdicts.extend(rows)
+    todo = [e for e in unchecked(settings, entries) if datasets is None or e.dataset in datasets]
+    by_dataset: dict[str, list[LedgerEntry]] = {}
+    for e in todo:
+        by_dataset.setdefault(e.dataset, []).append(e)  # type: ignore[arg-type]
+    for name, group in by_dataset.items():
+        dataset = DATASETS_BY_NAME[name]
+        for batch in _batches(group, UNION_MAX_ROWS):
+            frames = {e.sha256: pl.read_parquet(settings.data_dir / e.landing_path) for e in batch}  # type: ignore[operator]
+            union = pl.concat(list(frames.values()), how="diagonal_relaxed")
+            batch_ok = all(r["success"] for r in runner.validate(union, dataset, {}, part="rowwise"))
+            del union
+            for e in batch:
+                verdicts.extend(_check_one(settings, runner, run_id, e, dataset, frames.pop(e.sha256),
+                                           parameters_for(e, entries, as_of, blocked), batch_ok, blocked))
     runner.build_docs()
     return verdicts
+
+
+def _check_one(
+    settings: Settings, runner: QualityRunner, run_id: str, e: LedgerEntry, dataset: Dataset,
+    frame: pl.DataFrame, params: dict[str, object], rowwise_ok: bool, blocked: set[str],
+) -> list[Verdict]:
+    if rowwise_ok:
+        results = runner.rowwise_verdicts(dataset, frame.height) + runner.validate(
+            frame, dataset, params, part="per_submission")
+    else:
+        results = runner.validate(frame, dataset, params)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    rows = [
+        Verdict(run_id=run_id, checked_at=now, submission_sha256=e.sha256, path=e.path,
+                dataset=e.dataset, street_code=e.street_code, suite=dataset.name, **r)  # type: ignore[arg-type]
+        for r in results
+    ]
+    atomic_write_parquet(pl.DataFrame([asdict(v) for v in rows], infer_schema_length=None),
+                         results_path(settings, e))
+    failed = [_label(v.expectation, v.column) for v in rows if not v.success and v.severity == "critical"]
+    if failed:
+        runner.document(frame, dataset, params, run_name=f"{e.street_code}-{e.sha256[:12]}")
+        blocked.add(e.sha256)
+        log.warning("quality gate held back %s (%s)", e.path, ", ".join(failed))
+    return rows
