@@ -11,26 +11,32 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from pipelines.config import Settings
 from pipelines.contract import DATASETS, DATASETS_BY_NAME, Dataset, is_known_street, rule
 
 from .dropzone import FileState, list_inbox, locate, sha256_of
 from .ledger import LedgerEntry, LedgerIndex, Status, append_entries, ingest_lock, read_ledger
-from .model import LINE, FileRejected, Validated
+from .model import LINE, FileRejected, RawTable, Validated
 from .readers import read_submission
-from .validate import validate
+from .validate import file_facts, validate
 
 log = logging.getLogger(__name__)
 
 SUBMISSION = "_submission_sha256"
 SEQ = "_ingest_seq"
 STREET = "_street_code"  # the folder's street (the submitting street)
+
+# A file with more rows than this is validated and landed in slices of this many rows,
+# the file-wide rules computed once beforehand (same outputs, bounded memory).
+SLICE_ROWS = 1_000_000
 
 
 @dataclass
@@ -146,11 +152,13 @@ def _process_one(
         entry.duplicate_of = original.path
         entry.error = rule("file.duplicate").message_en(detail=f" ({original.path})")
         return entry
+    validated: Validated | None = None
     try:
         dataset, street = _check_location(settings, fs, loc)
         raw = read_submission(abs_path, dataset)
         entry.file_format, entry.encoding = raw.file_format, raw.encoding
-        validated = validate(raw.frame, dataset, street)
+        if raw.frame.height <= SLICE_ROWS:
+            validated = validate(raw.frame, dataset, street)
     except FileRejected as rej:
         entry.status = Status.REJECTED
         entry.error_code = rej.code
@@ -159,7 +167,10 @@ def _process_one(
             column=rej.column or "", detail=f" ({rej.detail})" if rej.detail else ""
         )
         return entry
-    _land(settings, entry, dataset, street, validated)
+    if validated is not None:
+        _land(settings, entry, dataset, street, validated)
+    else:
+        _land_sliced(settings, entry, dataset, street, raw)
     return entry
 
 
@@ -206,6 +217,103 @@ def _land(
     if v.problems.height:
         atomic_write_parquet(v.problems.with_columns(tag), settings.problems_dir / rel)
         entry.problems_path = f"problems/{rel}"
+
+
+class _ParquetSink:
+    """A Parquet file written slice by slice to a temporary name, renamed when complete
+    (like :func:`atomic_write_parquet`); nothing is created until the first write."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        self._writer: pq.ParquetWriter | None = None
+
+    def write(self, frame: pl.DataFrame) -> None:
+        table = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
+        if self._writer is None:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = pq.ParquetWriter(  # as atomic_write_parquet: zstd level 1
+                self.tmp, table.schema, compression="zstd", compression_level=1,
+                write_statistics=True,
+            )
+        elif not table.schema.equals(self._writer.schema):
+            table = table.cast(self._writer.schema)
+        self._writer.write_table(table)
+
+    def commit(self) -> bool:
+        """Close and rename into place; False when nothing was written."""
+        if self._writer is None:
+            return False
+        self._writer.close()
+        self._writer = None
+        with self.tmp.open("rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(self.tmp, self.target)
+        return True
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        self.tmp.unlink(missing_ok=True)
+
+
+def _land_sliced(
+    settings: Settings, entry: LedgerEntry, dataset: Dataset, street: str, raw: RawTable
+) -> None:
+    """:func:`_land` for a large file: the file-wide facts first (from the few columns they
+    read), then :data:`SLICE_ROWS` rows at a time validated and appended to the landing,
+    quarantine and problems files. Same rows, in line order, as the whole-file path."""
+    frame, raw.frame = raw.frame, raw.frame.clear()  # the slices below hold the rows now
+    facts = file_facts(frame, dataset, street, slice_rows=SLICE_ROWS)
+    slices = [frame.slice(start, SLICE_ROWS) for start in range(0, frame.height, SLICE_ROWS)]
+    del frame
+    rel = f"{dataset.name}/{street}/{entry.sha256}.parquet"
+    tag = [pl.lit(entry.sha256).alias(SUBMISSION), pl.lit(entry.seq, pl.Int64).alias(SEQ),
+           pl.lit(street).alias(STREET)]
+    landing = _ParquetSink(settings.landing_dir / rel)
+    quarantine = _ParquetSink(settings.quarantine_dir / rel)
+    problems = _ParquetSink(settings.problems_dir / rel)
+    sinks = (landing, quarantine, problems)
+    read = loaded = quarantined = warned = 0
+
+    def write(v: Validated) -> None:
+        landing.write(v.good.with_columns(tag))
+        if v.quarantined.height:
+            quarantine.write(v.quarantined.with_columns(tag))
+        if v.problems.height:
+            problems.write(v.problems.with_columns(tag))
+
+    try:
+        # One slice is written (Arrow conversion and zstd release the GIL) while the
+        # next is validated; waiting for it first keeps at most two slices' outputs alive.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            writing: Future[None] | None = None
+            while slices:
+                v = validate(slices.pop(0), dataset, street, file_facts=facts)
+                read += v.rows_read
+                loaded += v.good.height
+                quarantined += v.quarantined.height
+                warned += v.problems.filter(pl.col("severity") == "warning")[LINE].n_unique()
+                if writing is not None:
+                    writing.result()
+                writing = pool.submit(write, v)
+                del v
+            if writing is not None:
+                writing.result()
+        entry.rows_read, entry.rows_loaded = read, loaded
+        entry.rows_quarantined, entry.rows_warned = quarantined, warned
+        entry.as_of_date = facts.as_of_date.isoformat() if facts.as_of_date else None
+        landing.commit()
+        entry.landing_path = f"landing/{rel}"
+        if quarantine.commit():
+            entry.quarantine_path = f"quarantine/{rel}"
+        if problems.commit():
+            entry.problems_path = f"problems/{rel}"
+    except BaseException:
+        for sink in sinks:
+            sink.abort()
+        raise
 
 
 def atomic_write_parquet(frame: pl.DataFrame, target: Path) -> None:

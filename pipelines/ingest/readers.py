@@ -21,6 +21,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import itertools
 import json
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -154,22 +155,42 @@ def _output_order(match: HeaderMatch, dataset: Dataset) -> list[int]:
 
 
 def _finish(
-    table: pa.Table, match: HeaderMatch, dataset: Dataset, encoding: str, file_format: str
+    handed: pa.Table | list[pa.Table],
+    match: HeaderMatch,
+    dataset: Dataset,
+    encoding: str,
+    file_format: str,
 ) -> RawTable:
-    """Blank cells -> null, drop rows with nothing in them, give the columns their names."""
-    columns = [table.column(_field(i)) for i in range(match.width)]
-    if table.num_rows < BATCH_ROWS:
-        blanked = [_blank_to_null(c) for c in columns]
+    """Blank cells -> null, drop rows with nothing in them, give the columns their names.
+
+    Each column becomes a Polars column as soon as it is blanked and its Arrow copy is
+    dropped, so a large file is not held twice; for that, the caller hands the table
+    over in a one-element list it keeps no other reference to."""
+    table = handed.pop() if isinstance(handed, list) else handed
+    order = _output_order(match, dataset)
+    names = [*(match.names[i] for i in order), LINE, MALFORMED]
+    arrays: list[pa.ChunkedArray | None] = [
+        *(table.column(_field(i)) for i in order), table.column(LINE), table.column(MALFORMED)
+    ]
+    rows = table.num_rows
+    del table, handed
+
+    def convert(k: int) -> pl.Series:
+        values = arrays[k]
+        arrays[k] = None
+        assert values is not None
+        if k < len(order):
+            values = _blank_to_null(values) or values
+        return cast(pl.Series, pl.from_arrow(values, rechunk=False)).alias(names[k])
+
+    if rows < BATCH_ROWS:
+        series = [convert(k) for k in range(len(names))]
     else:
         with ThreadPoolExecutor(max_workers=4) as pool:  # Arrow kernels release the GIL
-            blanked = list(pool.map(_blank_to_null, columns))
-    for i, values in enumerate(blanked):
-        if values is not None:
-            table = table.set_column(table.schema.get_field_index(_field(i)), _field(i), values)
-    order = _output_order(match, dataset)
-    table = table.select([*(_field(i) for i in order), LINE, MALFORMED])
-    table = table.rename_columns([*(match.names[i] for i in order), LINE, MALFORMED])
-    frame = cast(pl.DataFrame, pl.from_arrow(table, rechunk=False))
+            series = list(pool.map(convert, range(len(names))))
+        pa.default_memory_pool().release_unused()  # the Arrow copy is gone: give it back
+    frame = pl.DataFrame(_aligned(series))
+    del series
     keep = pl.col(MALFORMED) | pl.any_horizontal(pl.exclude(LINE, MALFORMED).is_not_null())
     if not frame.select(keep.all()).item():
         frame = frame.filter(keep)
@@ -182,6 +203,24 @@ def _finish(
         headers=match.headers,
         extra_columns=match.extra_columns,
     )
+
+
+def _aligned(series: list[pl.Series]) -> list[pl.Series]:
+    """The columns cut into the chunks of the first one. Columns chunked differently make
+    every later query over them copy them into one chunk (the whole file, for the line
+    numbers of the fast path, which come in one chunk)."""
+    lengths = series[0].chunk_lengths() if series else []
+    if len(lengths) < 2:
+        return series
+    starts = list(itertools.accumulate(lengths, initial=0))[:-1]
+    out = []
+    for column in series:
+        if column.chunk_lengths() != lengths:
+            single = column.rechunk()
+            parts = [single.slice(s, n) for s, n in zip(starts, lengths, strict=True)]
+            column = pl.concat(parts, rechunk=False)
+        out.append(column)
+    return out
 
 
 def _surplus_malformed(table: pa.Table, width: int, total: int) -> pa.ChunkedArray | None:
@@ -468,7 +507,9 @@ def _read_csv_utf8_fast(path: Path, dataset: Dataset) -> RawTable | None:
         table = _csv_fast(path, lines, len(header), match.width, check_utf8=True)
     if table is None:
         return None
-    return _finish(table, match, dataset, encoding, "csv")
+    handed = [table]
+    del table
+    return _finish(handed, match, dataset, encoding, "csv")
 
 
 def _read_csv(path: Path, dataset: Dataset, fast: bool | None) -> RawTable:
@@ -490,7 +531,9 @@ def _read_csv(path: Path, dataset: Dataset, fast: bool | None) -> RawTable:
             table = _csv_fast(utf8_copy, probe.lines, len(header), match.width, check_utf8=False)
         if table is None:
             table = _csv_slow(path, probe, match.width)
-        return _finish(table, match, dataset, probe.encoding, "csv")
+        handed = [table]
+        del table
+        return _finish(handed, match, dataset, probe.encoding, "csv")
 
 
 # --- JSONL ---------------------------------------------------------------------------------

@@ -21,6 +21,10 @@ Decisions beyond the contract's text:
   against the header, so judging them would only add noise. Malformed rows also take no
   part in the file-level rules (duplicate keys, duplicate active IDs, the as-of date).
 * Warnings are reported only for rows that load (the warning message says so).
+* The file-wide rules (duplicate keys, unique-where rules such as duplicate active ID
+  numbers, the as-of date) can be computed once by :func:`file_facts` and passed to
+  :func:`validate`, which then judges any slice of the file's rows exactly as it would
+  judge them inside the whole file (the ingestion of large files works that way).
 * A birthday on 29 February reaches its 16th anniversary on 28 February when that year
   is not a leap year (Polars calendar offsets clamp to the month's end).
 """
@@ -114,6 +118,19 @@ def _id_parts(name: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
 def _id_valid(name: str) -> pl.Expr:
     fmt, chk, birth = _id_parts(name)
     return _n(name).is_not_null() & ~fmt & ~chk & birth.is_not_null()
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """The file-wide facts of one file, computed from the whole file by :func:`file_facts`.
+
+    ``duplicated`` maps the (code, column) of each uniqueness rule (``duplicate_key_in_file``
+    and every :class:`UniqueWhere` rule) to the normalised values occurring on more than
+    one eligible (non-malformed) row; ``as_of_date`` is the file's as-of date.
+    """
+
+    duplicated: dict[tuple[str, str], pl.Series]
+    as_of_date: date | None
 
 
 @dataclass(frozen=True)
@@ -279,8 +296,11 @@ def _takes(dataset: Dataset, column: str, declared: Iterable[str]) -> pl.Expr:
     return _n(column).is_in(list(declared))
 
 
-def _duplicated(value: pl.Expr, where: pl.Expr) -> pl.Expr:
-    """Non-null values occurring on more than one (non-malformed, ``where``) row."""
+def _duplicated(value: pl.Expr, where: pl.Expr, known: pl.Series | None = None) -> pl.Expr:
+    """Non-null values occurring on more than one (non-malformed, ``where``) row; with
+    ``known`` (the file's duplicated values, from :func:`file_facts`), those values."""
+    if known is not None:
+        return where & _OK_ROW & value.is_not_null() & value.is_in(known.implode())
     masked = pl.when(where & _OK_ROW).then(value)
     return masked.is_not_null() & (pl.len().over(masked) > 1)
 
@@ -305,7 +325,9 @@ def _identity_check(a: AppliedRule, dataset: Dataset) -> pl.Expr:
     raise KeyError(a.code)
 
 
-def _declared_check(declared: DatasetRule, dataset: Dataset) -> pl.Expr:
+def _declared_check(
+    declared: DatasetRule, dataset: Dataset, facts: FileFacts | None = None
+) -> pl.Expr:
     match declared:
         case Ordered(column=c, other=o, strict=True):
             return _t(c) <= _t(o)
@@ -317,12 +339,15 @@ def _declared_check(declared: DatasetRule, dataset: Dataset) -> pl.Expr:
             return _takes(dataset, w, when_values) & _n(c).is_null()
         case Prefix(column=c, prefix=p):
             return _n(c).is_not_null() & ~_n(c).str.starts_with(p)
-        case UniqueWhere(column=c, where_column=w, where_value=v):
-            return _duplicated(_n(c), _takes(dataset, w, (v,)))
+        case UniqueWhere(code=code, column=c, where_column=w, where_value=v):
+            known = facts.duplicated[(code, c)] if facts is not None else None
+            return _duplicated(_n(c), _takes(dataset, w, (v,)), known)
     raise KeyError(declared)
 
 
-def _check(a: AppliedRule, dataset: Dataset, street_code: str) -> pl.Expr:
+def _check(
+    a: AppliedRule, dataset: Dataset, street_code: str, facts: FileFacts | None = None
+) -> pl.Expr:
     if a.code == "row.malformed":
         return pl.col(MALFORMED)
     if a.code == "required" and a.column is not None:
@@ -332,7 +357,8 @@ def _check(a: AppliedRule, dataset: Dataset, street_code: str) -> pl.Expr:
     if a.code == "street_mismatch":
         return _n(STREET) != pl.lit(street_code)
     if a.code == "duplicate_key_in_file":
-        return _duplicated(_n(dataset.key), pl.lit(True))
+        known = facts.duplicated[(a.code, dataset.key)] if facts is not None else None
+        return _duplicated(_n(dataset.key), pl.lit(True), known)
     if a.code == "as_of_date.inconsistent":
         return _t(AS_OF) != pl.col(_FILE_AS_OF)
     if a.code in _IDENTITY_CODES:
@@ -342,15 +368,16 @@ def _check(a: AppliedRule, dataset: Dataset, street_code: str) -> pl.Expr:
             getattr(declared, "code", None) == a.code
             and getattr(declared, "column", None) == a.column
         ):
-            return _declared_check(declared, dataset)
+            return _declared_check(declared, dataset, facts)
     raise KeyError(f"no check implements rule {a.code!r} ({dataset.name}.{a.column})")
 
 
-def checks(dataset: Dataset, street_code: str) -> list[Check]:
-    """One check per distinct (code, column) of ``applicable_rules(dataset)``, in order."""
+def checks(dataset: Dataset, street_code: str, facts: FileFacts | None = None) -> list[Check]:
+    """One check per distinct (code, column) of ``applicable_rules(dataset)``, in order.
+    With ``facts``, the file-wide checks read them instead of the frame's other rows."""
     merged: dict[tuple[str, str | None], pl.Expr] = {}
     for applied in applicable_rules(dataset):
-        fails = _check(applied, dataset, street_code).fill_null(False)
+        fails = _check(applied, dataset, street_code, facts).fill_null(False)
         if applied.code != "row.malformed":
             fails = fails & _OK_ROW
         key = (applied.code, applied.column)
@@ -395,6 +422,7 @@ def _check_all(
     dataset: Dataset,
     flagged: list[tuple[str, Check]],
     only: set[str] | None = None,
+    facts: FileFacts | None = None,
 ) -> pl.LazyFrame:
     """Shared intermediate values, then the checks, then the row verdicts. With ``only``,
     just what reads those columns is (re)computed; the rest is already in ``lf``."""
@@ -404,7 +432,12 @@ def _check_all(
 
     lf = lf.with_columns(e for c in dataset.columns if wanted({c.name}) for e in _derived(c))
     if dataset.is_registry and wanted({AS_OF}):
-        lf = lf.with_columns(_file_as_of_expr())
+        file_as_of = (
+            _file_as_of_expr()
+            if facts is None
+            else pl.lit(facts.as_of_date, dtype=pl.Date).alias(_FILE_AS_OF)
+        )
+        lf = lf.with_columns(file_as_of)
     severity = {Severity.QUARANTINE: _BAD, Severity.WARNING: _WARN}
     return lf.with_columns(
         c.fails.alias(f) for f, c in flagged if wanted(_sources(c.fails))
@@ -425,7 +458,11 @@ def _redo(result: pl.DataFrame, col: Column, street_code: str) -> list[pl.Series
 
 
 def _run(
-    frame: pl.DataFrame, dataset: Dataset, street_code: str, flagged: list[tuple[str, Check]]
+    frame: pl.DataFrame,
+    dataset: Dataset,
+    street_code: str,
+    flagged: list[tuple[str, Check]],
+    facts: FileFacts | None = None,
 ) -> pl.DataFrame:
     """The quick pass over every column; then, only if some column needs it, full
     normalisation of that column's failed rows and the checks that read it again."""
@@ -433,11 +470,12 @@ def _run(
     quick = _parse(frame.lazy(), cols, full=False, street_code=street_code).with_columns(
         _exact_flag(c).alias(_exact(c.name)) for c in cols
     )
-    result = _check_all(quick, dataset, flagged).collect()
+    result = _check_all(quick, dataset, flagged, facts=facts).collect()
     redo = [c for c in cols if result.height and not result[_exact(c.name)][0]]
     if redo:
         result = result.with_columns(s for c in redo for s in _redo(result, c, street_code))
-        result = _check_all(result.lazy(), dataset, flagged, only={c.name for c in redo}).collect()
+        only = {c.name for c in redo}
+        result = _check_all(result.lazy(), dataset, flagged, only, facts).collect()
     return result
 
 
@@ -487,16 +525,89 @@ def _reasons(long: pl.DataFrame) -> pl.Series:
     )
 
 
-def validate(raw: pl.DataFrame, dataset: Dataset, street_code: str) -> Validated:
+def _parsed(frame: pl.DataFrame, cols: list[Column], street_code: str) -> pl.DataFrame:
+    """Final normalised and typed values of ``cols`` (quick pass, then full normalisation
+    of the values it did not take, as :func:`_run` does)."""
+    result = (
+        _parse(frame.lazy(), cols, full=False, street_code=street_code)
+        .with_columns(_exact_flag(c).alias(_exact(c.name)) for c in cols)
+        .collect()
+    )
+    redo = [c for c in cols if result.height and not result[_exact(c.name)][0]]
+    if redo:
+        result = result.with_columns(s for c in redo for s in _redo(result, c, street_code))
+    return result
+
+
+def _duplicated_values(present: pl.Series) -> pl.Series:
+    """The values occurring more than once among the non-null ``present``."""
+    present = present.drop_nulls()
+    # Values whose 64-bit hash repeats (all the duplicates, maybe a few others), found by
+    # sorting the hashes; then exactly: counting the few candidates costs far less than
+    # hashing every string into a table.
+    hashes = present.hash(seed=0)
+    ordered = hashes.sort()
+    repeated = ordered.filter(ordered == ordered.shift(1)).unique()
+    candidates = present.filter(hashes.is_in(repeated.implode()))
+    counts = candidates.value_counts(name="n")
+    return counts.filter(pl.col("n") > 1).get_column(present.name).sort()
+
+
+def file_facts(
+    raw: pl.DataFrame, dataset: Dataset, street_code: str, *, slice_rows: int = 1_000_000
+) -> FileFacts:
+    """The file-wide facts of a whole file (``raw`` as :func:`validate` takes it), from
+    only the columns they read (the key, the unique-where columns, the as-of date),
+    normalised ``slice_rows`` rows at a time to bound the memory it takes."""
+    unique = [r for r in dataset.rules if isinstance(r, UniqueWhere)]
+    names = {dataset.key, *(r.column for r in unique), *(r.where_column for r in unique)}
+    if dataset.is_registry:
+        names.add(AS_OF)
+    cols = [c for c in dataset.columns if c.name in names]
+    present = [c.name for c in cols if c.name in raw.columns]
+    slim = raw.select(*present, *(c for c in (MALFORMED,) if c in raw.columns))
+    keys: dict[tuple[str, str], pl.Expr] = {
+        ("duplicate_key_in_file", dataset.key): pl.when(_OK_ROW).then(_n(dataset.key))
+    }
+    for r in unique:
+        where = _takes(dataset, r.where_column, (r.where_value,))
+        keys[(r.code, r.column)] = pl.when(where & _OK_ROW).then(_n(r.column))
+    wanted = [e.alias(f"v{i}") for i, e in enumerate(keys.values())]
+    if dataset.is_registry:
+        wanted.append(pl.when(_OK_ROW).then(_t(AS_OF)).alias(AS_OF))
+    parts = [
+        _parsed(_prepare(slim.slice(start, slice_rows), dataset), cols, street_code).select(wanted)
+        for start in range(0, max(slim.height, 1), slice_rows)
+    ]
+    values_ = pl.concat(parts, rechunk=False)
+    del parts
+    duplicated = {key: _duplicated_values(values_[f"v{i}"]) for i, key in enumerate(keys)}
+    as_of: date | None = None
+    if dataset.is_registry and values_.height:
+        as_of = values_.select(pl.col(AS_OF).drop_nulls().mode().max()).item()
+    return FileFacts(duplicated=duplicated, as_of_date=as_of)
+
+
+def validate(
+    raw: pl.DataFrame,
+    dataset: Dataset,
+    street_code: str,
+    file_facts: FileFacts | None = None,
+) -> Validated:
     """Apply the row rules of ``dataset`` to one file read as strings.
 
     ``raw`` has String columns named canonically for the contract columns that were in
     the file (absent optional ones are treated as blank), possibly extra columns, and
     ``_line_number``/``_malformed``. ``street_code`` is the street folder's code.
+
+    ``file_facts`` (from :func:`file_facts` on the whole file) makes ``raw`` any slice
+    of the file's rows: the file-wide rules then read the facts, not the slice. Without
+    it, ``raw`` is the whole file and the facts are computed from it.
     """
     frame = _prepare(raw, dataset)
-    flagged = [(f"__f{i}", c) for i, c in enumerate(checks(dataset, street_code))]
-    result = _run(frame, dataset, street_code, flagged)
+    facts = file_facts
+    flagged = [(f"__f{i}", c) for i, c in enumerate(checks(dataset, street_code, facts))]
+    result = _run(frame, dataset, street_code, flagged, facts)
 
     quarantine = [(f, c) for f, c in flagged if c.severity is Severity.QUARANTINE]
     warning = [(f, c) for f, c in flagged if c.severity is Severity.WARNING]
