@@ -22,10 +22,10 @@ print(json.dumps({"wall_s": wall, "peak_bytes": peak}))
 
 
 def measure(code: str, env: dict[str, str] | None = None) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, "-c", _WRAPPER, code], check=True, capture_output=True, text=True, env=env
-    ).stdout.strip().splitlines()[-1]
-    return json.loads(out)
+    proc = subprocess.run([sys.executable, "-c", _WRAPPER, code], capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark case failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def compare(cases: dict[str, str], repeats: int = 3, env: dict[str, str] | None = None) -> dict[str, dict[str, float]]:
