@@ -38,8 +38,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     manifest = generate_district(
         settings.raw_dir, scale=args.scale, seed=args.seed, defects=args.defects
     )
-    files = manifest["files"] if isinstance(manifest, dict) else manifest.files
-    print(f"wrote {len(files)} submission files under {settings.inbox}")
+    print(f"wrote {len(manifest.files)} submission files under {settings.inbox}")
     return 0
 
 

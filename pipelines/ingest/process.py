@@ -131,8 +131,6 @@ def _process_one(
     abs_path = settings.raw_dir / fs.path
     loc = locate(fs.path)
     sha = sha256_of(abs_path)
-    if (fs.path, sha) in index.by_path_sha:
-        return _touched(fs, sha, index, run_id)
     entry = LedgerEntry(
         seq=index.next_seq,
         path=fs.path,
@@ -146,11 +144,12 @@ def _process_one(
         run_id=run_id,
     )
     original = index.original_by_sha.get(sha)
-    if original is not None:
+    if original is not None or (fs.path, sha) in index.by_path_sha:
+        # the same bytes again: under another name, or this very file touched (new mtime)
         entry.status = Status.DUPLICATE
         entry.error_code = "file.duplicate"
-        entry.duplicate_of = original.path
-        entry.error = rule("file.duplicate").message_en(detail=f" ({original.path})")
+        entry.duplicate_of = original.path if original is not None else fs.path
+        entry.error = rule("file.duplicate").message_en(detail=f" ({entry.duplicate_of})")
         return entry
     validated: Validated | None = None
     try:
@@ -174,20 +173,6 @@ def _process_one(
     return entry
 
 
-def _touched(fs: FileState, sha: str, index: LedgerIndex, run_id: str | None) -> LedgerEntry:
-    """Same path, same bytes, new mtime (a touch or a copy with a new timestamp): record
-    the new state as a duplicate of itself so it is not hashed again."""
-    original = index.original_by_sha.get(sha)
-    return LedgerEntry(
-        seq=index.next_seq, path=fs.path, sha256=sha, bytes=fs.size, mtime_ns=fs.mtime_ns,
-        dataset=original.dataset if original else None,
-        street_code=original.street_code if original else None,
-        first_seen=_now(), status=Status.DUPLICATE, error_code="file.duplicate",
-        duplicate_of=original.path if original else fs.path,
-        error=rule("file.duplicate").message_en(detail=f" ({fs.path})"), run_id=run_id,
-    )
-
-
 def _check_location(settings: Settings, fs: FileState, loc) -> tuple[Dataset, str]:  # type: ignore[no-untyped-def]
     if fs.size > settings.max_file_bytes:
         raise FileRejected("file.too_large", f"{fs.size} > {settings.max_file_bytes} bytes")
@@ -198,6 +183,17 @@ def _check_location(settings: Settings, fs: FileState, loc) -> tuple[Dataset, st
     return DATASETS_BY_NAME[loc.dataset], loc.street_code
 
 
+def _output_rel(entry: LedgerEntry, dataset: Dataset, street: str) -> str:
+    """A submission's file name under landing/, quarantine/ and problems/."""
+    return f"{dataset.name}/{street}/{entry.sha256}.parquet"
+
+
+def _tags(entry: LedgerEntry, street: str) -> list[pl.Expr]:
+    """The columns every output row of a submission carries."""
+    return [pl.lit(entry.sha256).alias(SUBMISSION), pl.lit(entry.seq, pl.Int64).alias(SEQ),
+            pl.lit(street).alias(STREET)]
+
+
 def _land(
     settings: Settings, entry: LedgerEntry, dataset: Dataset, street: str, v: Validated
 ) -> None:
@@ -206,9 +202,8 @@ def _land(
     entry.rows_quarantined = v.quarantined.height
     entry.rows_warned = v.problems.filter(pl.col("severity") == "warning")[LINE].n_unique()
     entry.as_of_date = v.as_of_date.isoformat() if v.as_of_date else None
-    rel = f"{dataset.name}/{street}/{entry.sha256}.parquet"
-    tag = [pl.lit(entry.sha256).alias(SUBMISSION), pl.lit(entry.seq, pl.Int64).alias(SEQ),
-           pl.lit(street).alias(STREET)]
+    rel = _output_rel(entry, dataset, street)
+    tag = _tags(entry, street)
     atomic_write_parquet(v.good.with_columns(tag), settings.landing_dir / rel)
     entry.landing_path = f"landing/{rel}"
     if v.quarantined.height:
@@ -268,9 +263,8 @@ def _land_sliced(
     facts = file_facts(frame, dataset, street, slice_rows=SLICE_ROWS)
     slices = [frame.slice(start, SLICE_ROWS) for start in range(0, frame.height, SLICE_ROWS)]
     del frame
-    rel = f"{dataset.name}/{street}/{entry.sha256}.parquet"
-    tag = [pl.lit(entry.sha256).alias(SUBMISSION), pl.lit(entry.seq, pl.Int64).alias(SEQ),
-           pl.lit(street).alias(STREET)]
+    rel = _output_rel(entry, dataset, street)
+    tag = _tags(entry, street)
     landing = _ParquetSink(settings.landing_dir / rel)
     quarantine = _ParquetSink(settings.quarantine_dir / rel)
     problems = _ParquetSink(settings.problems_dir / rel)

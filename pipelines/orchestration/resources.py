@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 
 from pipelines.config import Settings
@@ -20,8 +22,6 @@ class UnionPaths(dg.ConfigurableResource):
 
     def settings(self) -> Settings:
         base = Settings.from_env()
-        from pathlib import Path
-
         return Settings(
             raw_dir=Path(self.raw_dir),
             data_dir=Path(self.data_dir),
