@@ -90,3 +90,23 @@ class Settings:
     @property
     def outbox_path(self) -> Path:
         return self.data_dir / "outbox" / "alerts.jsonl"
+
+    # --- state that outlives any rebuild of the working warehouse -----------------------
+    @property
+    def alerts_state_path(self) -> Path:
+        """Alert identities, their events and delivery state (append-mostly DuckDB file)."""
+        return self.data_dir / "alerts" / "alerts.duckdb"
+
+    @property
+    def history_path(self) -> Path:
+        """Append-only indicator history and the publish manifests (DuckDB file)."""
+        return self.data_dir / "history" / "history.duckdb"
+
+    @property
+    def receipt_summaries_dir(self) -> Path:
+        """One Parquet per run: files, rows and problems by rule code, per street."""
+        return self.data_dir / "receipts" / "_summaries"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.data_dir / "exports"
