@@ -79,15 +79,52 @@ def print_timings(result) -> None:  # type: ignore[no-untyped-def]
     print("Step timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
 
 
-def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
-    result = run_pipeline(settings, as_of)
+def publish_outcome(result) -> tuple[bool, list[str]]:  # type: ignore[no-untyped-def]
+    """Whether the run published the warehouse, and if not, why (failed blocking checks
+    and failed steps, by name)."""
+    from pipelines.orchestration.publish import PUBLISHED_KEY
+
+    published = False
+    reasons: list[str] = []
+    for ev in result.all_events:
+        kind = ev.event_type_value
+        if kind == "ASSET_MATERIALIZATION" and ev.asset_key == PUBLISHED_KEY:
+            published = True
+        elif kind == "ASSET_CHECK_EVALUATION":
+            data = ev.event_specific_data
+            if not data.passed and str(getattr(data.severity, "value", data.severity)) == "ERROR":
+                summary = data.metadata.get("summary")
+                text = getattr(summary, "value", summary) or data.description or ""
+                reasons.append(f"check {data.asset_key.to_user_string()}:{data.check_name} failed: {text}")
+        elif kind == "STEP_FAILURE" and ev.step_key:
+            error = getattr(ev.event_specific_data, "error", None)
+            message = getattr(error, "message", "") if error else ""
+            reasons.append(f"step {ev.step_key} failed: {message.strip().splitlines()[0] if message else ''}")
+    return published, reasons
+
+
+def report_run(result, settings: Settings) -> int:  # type: ignore[no-untyped-def]
+    """Print what a run did; 0 when it published, 1 (with the reasons) when it did not."""
+    from pipelines.publish.console import print_indicators
+
     print_summary(settings)
     print_timings(result)
-    if not result.success:
-        print("run failed: see the Dagster run log above", file=sys.stderr)
-        return 1
-    return 0
+    published, reasons = publish_outcome(result)
+    if published:
+        print_indicators(settings)
+        print()
+        print(f"Published: {settings.published_path}")
+        return 0
+    print()
+    print("NOT PUBLISHED: the published warehouse keeps its previous version.", file=sys.stderr)
+    for reason in reasons or ["the run did not reach the publish step (see the Dagster run log)"]:
+        print(f"  {reason}", file=sys.stderr)
+    return 1
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
+    return report_run(run_pipeline(settings, as_of), settings)
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -95,10 +132,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     generate_district(settings.raw_dir, scale=args.scale, seed=args.seed, defects=True)
     print(f"generated a district with defects under {settings.inbox}")
-    result = run_pipeline(settings, date(2015, 12, 31))
-    print_summary(settings)
-    print_timings(result)
-    return 0 if result.success else 1
+    return report_run(run_pipeline(settings, date(2015, 12, 31)), settings)
 
 
 def print_summary(settings: Settings) -> None:

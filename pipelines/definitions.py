@@ -8,6 +8,7 @@ import pipelines  # noqa: F401  (turns telemetry off before anything else)
 from pipelines.config import Settings
 from pipelines.orchestration.dbt import build_dbt_assets, dbt_resource
 from pipelines.orchestration.landing import ingest_submissions
+from pipelines.orchestration.publish import build_published_warehouse, indicator_gates
 from pipelines.orchestration.quality import quality_suites
 from pipelines.orchestration.reports import build_dbt_docs_asset
 from pipelines.orchestration.resources import AsOf, UnionPaths
@@ -37,8 +38,9 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings.from_env()
     models = build_dbt_assets()
     return dg.Definitions(
-        assets=[ingest_submissions, quality_results_spec, models, build_dbt_docs_asset(models)],
-        asset_checks=[quality_suites],
+        assets=[ingest_submissions, quality_results_spec, models, build_dbt_docs_asset(models),
+                build_published_warehouse()],
+        asset_checks=[quality_suites, indicator_gates],
         jobs=[process_submissions_job],
         sensors=[build_inbox_sensor(PIPELINE_JOB)],
         resources={"paths": UnionPaths.from_settings(settings), "as_of": AsOf(), "dbt": dbt_resource()},

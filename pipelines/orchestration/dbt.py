@@ -44,7 +44,7 @@ BUILD_TARGET = "warehouse_build"  # fixed target dir of the asset's dbt build (o
 
 # Files whose change makes the manifest stale.
 _PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
-_LAYERS = ("staging", "intermediate", "marts", "audit")
+_LAYERS = ("staging", "intermediate", "marts", "audit", "indicators")
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 

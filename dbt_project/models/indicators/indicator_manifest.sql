@@ -1,0 +1,69 @@
+-- Every submission the ingestion ledger loaded, and what the warehouse did with it:
+-- included in this build (its quality verdict passed, perhaps with warnings) or left
+-- out (held back by a failed critical expectation, or not yet checked). The
+-- manifest_id fingerprints the included set: the same submissions give the same id,
+-- so two builds from the same inputs can be recognised as such.
+
+with loaded as (
+    select
+        cast(sha256 as varchar) as submission_sha256,
+        cast(seq as bigint) as ingest_seq,
+        cast(dataset as varchar) as dataset,
+        cast(street_code as varchar) as street_code,
+        cast(path as varchar) as path,
+        try_cast(as_of_date as date) as as_of_date,
+        cast(rows_loaded as bigint) as rows_loaded
+    from {{ source('pipeline_audit', 'ingestion_ledger') }}
+    where status = 'loaded' and sha256 is not null
+    qualify row_number() over (partition by sha256 order by seq) = 1
+),
+
+verdicts as (
+    select
+        cast(submission_sha256 as varchar) as submission_sha256,
+        count(*) filter (where not success and severity = 'critical') as critical_failures,
+        count(*) filter (where not success and severity <> 'critical') as warning_failures
+    from {{ source('pipeline_audit', 'quality_results') }}
+    group by 1
+),
+
+accepted as (
+    select submission_sha256 from {{ ref('stg_accepted_submissions') }}
+),
+
+classified as (
+    select
+        loaded.*,
+        coalesce(verdicts.critical_failures, 0) as critical_failures,
+        coalesce(verdicts.warning_failures, 0) as warning_failures,
+        accepted.submission_sha256 is not null as is_included,
+        case
+            when accepted.submission_sha256 is not null and coalesce(verdicts.warning_failures, 0) = 0 then 'passed'
+            when accepted.submission_sha256 is not null then 'passed_with_warnings'
+            when verdicts.submission_sha256 is null then 'not_checked'
+            else 'held_back'
+        end as quality_verdict
+    from loaded
+    left join verdicts
+        on loaded.submission_sha256 = verdicts.submission_sha256
+    left join accepted
+        on loaded.submission_sha256 = accepted.submission_sha256
+)
+
+select
+    sha256(coalesce(
+        string_agg(submission_sha256, ',' order by submission_sha256) filter (where is_included) over (),
+        ''
+    )) as manifest_id,
+    submission_sha256,
+    ingest_seq,
+    dataset,
+    street_code,
+    path,
+    as_of_date,
+    rows_loaded,
+    critical_failures,
+    warning_failures,
+    is_included,
+    quality_verdict
+from classified

@@ -1,0 +1,146 @@
+"""The checks that must pass before anything is published (each a pure function of the
+working warehouse, and of the history for determinism). A failing check names what is
+wrong; the publish step does not run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from pipelines.publish.history import HistoryStore
+
+INDICATORS = "indicators.indicator_values"
+TOLERANCE = 1e-9
+MAX_LISTED = 20
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    name: str
+    passed: bool
+    summary: str
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+
+def district_equals_street_sum(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
+    rows = con.sql(f"""
+        with streets as (
+            select indicator_code, period_type, period_start,
+                sum(numerator) as numerator, sum(denominator) as denominator
+            from {INDICATORS} where area_level = 'street' group by all
+        ),
+        districts as (
+            select indicator_code, period_type, period_start, numerator, denominator
+            from {INDICATORS} where area_level = 'district'
+        )
+        select indicator_code, period_type, cast(period_start as varchar),
+            cast(districts.numerator as double), cast(streets.numerator as double),
+            cast(districts.denominator as double), cast(streets.denominator as double)
+        from districts
+        full join streets using (indicator_code, period_type, period_start)
+        where districts.numerator is distinct from streets.numerator
+            or districts.denominator is distinct from streets.denominator
+        order by 1, 2, 3
+    """).fetchall()
+    failures = [
+        dict(indicator=r[0], period_type=r[1], period_start=r[2], district_numerator=r[3], streets_numerator=r[4],
+             district_denominator=r[5], streets_denominator=r[6])
+        for r in rows
+    ]
+    return CheckOutcome(
+        "district_equals_street_sum", not failures,
+        "every district row equals the sum of its street rows" if not failures
+        else f"{len(failures)} district rows differ from the sum of their streets",
+        failures[:MAX_LISTED],
+    )
+
+
+def rates_are_consistent(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
+    rows = con.sql(f"""
+        select indicator_code, area_code, period_type, cast(period_start as varchar),
+            cast(numerator as double), cast(denominator as double), value,
+            case
+                when denominator is null then 'a count''s value is not its numerator'
+                when denominator = 0 and value is not null then 'zero denominator with a value'
+                when denominator = 0 and status <> '无数据' then 'zero denominator not marked 无数据'
+                when denominator <> 0 and value is null then 'rate without a value'
+                when value < 0 or value > 1 then 'rate outside [0, 1]'
+                else 'value is not numerator / denominator'
+            end as problem
+        from {INDICATORS}
+        where (denominator is null and value is distinct from cast(numerator as double))
+            or (denominator = 0 and (value is not null or status <> '无数据'))
+            or (denominator <> 0 and (
+                value is null or value < 0 or value > 1
+                or abs(value - cast(numerator as double) / cast(denominator as double)) > {TOLERANCE}))
+        order by 1, 2, 3, 4
+    """).fetchall()
+    failures = [
+        dict(indicator=r[0], area=r[1], period_type=r[2], period_start=r[3], numerator=r[4], denominator=r[5],
+             value=r[6], problem=r[7])
+        for r in rows
+    ]
+    return CheckOutcome(
+        "rates_are_consistent", not failures,
+        "every rate is within [0, 1] and equals numerator / denominator" if not failures
+        else f"{len(failures)} indicator rows are inconsistent",
+        failures[:MAX_LISTED],
+    )
+
+
+def rows_reconcile(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
+    ledger = con.sql("""
+        select path, rows_read, rows_loaded, rows_quarantined
+        from audit.ingestion_ledger
+        where status = 'loaded' and not coalesce(reconciles, false)
+        order by seq
+    """).fetchall()
+    models = con.sql("""
+        select dataset, street_code, ledger_rows_loaded, landed_rows, rows_expected_in_models, modelled_rows
+        from audit.row_reconciliation
+        where not reconciles
+        order by 1, 2
+    """).fetchall()
+    failures = [
+        dict(where="file", path=p, rows_read=r, rows_loaded=lo, rows_quarantined=q) for p, r, lo, q in ledger
+    ] + [
+        dict(where="models", dataset=d, street=s, ledger_rows_loaded=lr, landed_rows=la, expected_in_models=e,
+             in_models=m)
+        for d, s, lr, la, e, m in models
+    ]
+    return CheckOutcome(
+        "rows_reconcile", not failures,
+        "every submitted row is accounted for from file to model" if not failures
+        else f"{len(failures)} files or dataset/street pairs do not reconcile",
+        failures[:MAX_LISTED],
+    )
+
+
+def deterministic(values: pl.DataFrame, fingerprint: str, manifest_id: str, code_version: str,
+                  history: HistoryStore) -> CheckOutcome:
+    """A previous publish from the same submissions, code and as-of date must have had
+    byte-identical indicator values."""
+    publishes = history.publishes()
+    as_of = str(values["as_of_date"][0]) if values.height else ""
+    if publishes is None:
+        return CheckOutcome("deterministic", True, "no earlier publish to compare with")
+    same_inputs = publishes.filter(
+        (pl.col("manifest_id") == manifest_id) & (pl.col("code_version") == code_version)
+        & (pl.col("as_of_date").cast(pl.Utf8) == as_of)
+    )
+    differing = same_inputs.filter(pl.col("values_sha256") != fingerprint)
+    if differing.height:
+        failures = [dict(publish_id=r["publish_id"], run_id=r["run_id"], values_sha256=r["values_sha256"])
+                    for r in differing.head(MAX_LISTED).iter_rows(named=True)]
+        return CheckOutcome(
+            "deterministic", False,
+            f"the same submissions and code gave different values than publish {failures[0]['publish_id']}",
+            failures,
+        )
+    if same_inputs.height:
+        return CheckOutcome("deterministic", True,
+                            f"values identical to {same_inputs.height} earlier publish(es) of the same inputs")
+    return CheckOutcome("deterministic", True, "no earlier publish of the same inputs and code")

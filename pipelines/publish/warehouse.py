@@ -1,0 +1,214 @@
+"""Build the published warehouse and swap it in atomically.
+
+The published file is rebuilt whole from the working warehouse (marts, reference data,
+audit tables, indicators), the indicator history, the alert state and the streets'
+receipt summaries, written under a temporary name in the same folder and renamed over
+``warehouse.duckdb``. A rename is atomic: an analyst who has the old file open keeps
+reading the old file (its inode lives until they close it) and never sees a half-built
+one, and the pipeline never waits for them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.config import Settings
+from pipelines.publish.code_version import code_version
+from pipelines.publish.history import STAMP_COLUMNS, HistoryStore, changed_rows, values_fingerprint
+
+log = logging.getLogger(__name__)
+
+# schema -> tables copied from the working warehouse (None = every table of the schema)
+COPIED: dict[str, list[str] | None] = {
+    "marts": None,
+    "reference": None,
+    "audit": ["ingestion_ledger", "quarantine", "quality_results", "row_reconciliation"],
+    "indicators": ["indicator_manifest"],
+}
+
+ALERT_TABLES = ("alerts", "alert_events")
+# the interface's columns, for a warehouse published before any alert was evaluated
+EMPTY_ALERT_TABLES = {
+    "alerts": "alert_id varchar, rule_code varchar, level varchar, area_code varchar, entity_key varchar, "
+    "status varchar, first_seen timestamptz, last_seen timestamptz, message varchar, evidence varchar",
+    "alert_events": "alert_id varchar, event varchar, level varchar, status varchar, run_id varchar, "
+    "recorded_at timestamptz, message varchar, evidence varchar",
+}
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    publish_id: int
+    run_id: str
+    path: Path
+    manifest_id: str
+    code_version: str
+    values_sha256: str
+    indicator_rows: int
+    versions_appended: int
+    submissions_included: int
+    tables: dict[str, int]
+    seconds: float
+
+
+def read_indicator_values(working: Path) -> pl.DataFrame:
+    with duckdb.connect(str(working), read_only=True) as con:
+        return con.sql(
+            "select * from indicators.indicator_values order by indicator_code, area_code, period_type, period_start"
+        ).pl()
+
+
+def _included_submissions(working: Path) -> list[str]:
+    with duckdb.connect(str(working), read_only=True) as con:
+        rows = con.sql(
+            "select submission_sha256 from indicators.indicator_manifest where is_included order by 1"
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def publish(settings: Settings, run_id: str, *, now: datetime | None = None) -> PublishResult:
+    """Append the changed indicator versions to history and swap in a new published
+    warehouse. Call only after every blocking check passed."""
+    started = time.perf_counter()
+    now = now or datetime.now(UTC)
+    working = settings.warehouse_path
+    history = HistoryStore(settings.data_dir / "history")
+    values = read_indicator_values(working)
+    version = code_version()
+    manifest_id = str(values["manifest_id"][0]) if values.height else ""
+    fingerprint = values_fingerprint(values)
+    publish_id = history.next_publish_id()
+    stamps = [
+        pl.lit(publish_id, pl.Int64).alias("publish_id"),
+        pl.lit(run_id).alias("run_id"),
+        pl.lit(now).alias("computed_at"),
+        pl.lit(version).alias("code_version"),
+    ]
+    new_versions = changed_rows(values, history.latest_versions()).with_columns(stamps)
+    included = _included_submissions(working)
+    publish_row = pl.DataFrame({
+        "publish_id": [publish_id], "run_id": [run_id], "published_at": [now], "code_version": [version],
+        "as_of_date": [values["as_of_date"][0] if values.height else None], "manifest_id": [manifest_id],
+        "values_sha256": [fingerprint], "indicator_rows": [values.height],
+        "versions_appended": [new_versions.height], "submissions_included": [len(included)],
+        "submissions": [included],
+    })
+
+    settings.published_path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in settings.published_path.parent.glob(".warehouse.*.tmp"):
+        stale.unlink(missing_ok=True)  # left by a publish that was killed
+    tmp = settings.published_path.with_name(f".warehouse.{run_id}.tmp")
+    tmp.unlink(missing_ok=True)
+    tables = _build(tmp, settings, values, new_versions, history, publish_row, run_id, now, version)
+    history.append(publish_id, new_versions.select(values.columns + STAMP_COLUMNS), publish_row)
+    _fsync(tmp)
+    os.replace(tmp, settings.published_path)
+    _fsync(settings.published_path.parent)
+    seconds = time.perf_counter() - started
+    log.info("published %s (publish %d: %d indicator rows, %d new versions, %d tables) in %.1f s",
+             settings.published_path, publish_id, values.height, new_versions.height, len(tables), seconds)
+    return PublishResult(publish_id, run_id, settings.published_path, manifest_id, version, fingerprint,
+                         values.height, new_versions.height, len(included), tables, seconds)
+
+
+def _build(target: Path, settings: Settings, values: pl.DataFrame, new_versions: pl.DataFrame,
+           history: HistoryStore, publish_row: pl.DataFrame, run_id: str, now: datetime,
+           version: str) -> dict[str, int]:
+    tables: dict[str, int] = {}
+    with duckdb.connect(str(target)) as con:
+        con.execute(f"attach '{_sql_path(settings.warehouse_path)}' as working (read_only)")
+        for schema, names in COPIED.items():
+            con.execute(f"create schema if not exists {schema}")
+            present = [r[0] for r in con.execute(
+                "select table_name from duckdb_tables() where database_name = 'working' and schema_name = ?",
+                [schema]).fetchall()]
+            for name in sorted(present if names is None else [n for n in names if n in present]):
+                con.execute(f"create table {schema}.{name} as from working.{schema}.{name}")
+        con.execute("detach working")
+
+        # indicators: this run's values with their stamps, and the whole history
+        latest = _version_numbers(history, new_versions)
+        stamped = values.join(latest, on=["indicator_code", "area_code", "period_type", "period_start"], how="left")
+        stamped = stamped.with_columns(
+            pl.lit(run_id).alias("run_id"), pl.lit(now).alias("computed_at"), pl.lit(version).alias("code_version"))
+        con.register("stamped_values", stamped.to_arrow())
+        con.execute("create table indicators.indicator_values as from stamped_values")
+        con.unregister("stamped_values")
+        past = history.indicator_history()
+        full_history = new_versions.select(values.columns + STAMP_COLUMNS)
+        if past is not None:
+            full_history = pl.concat([past, full_history], how="diagonal_relaxed")
+        con.register("history_rows", full_history.to_arrow())
+        con.execute("create table indicators.indicator_history as from history_rows "
+                    "order by indicator_code, area_code, period_type, period_start, version_number")
+        con.unregister("history_rows")
+
+        # audit: every publish, this one included
+        publishes = history.publishes()
+        all_publishes = publish_row if publishes is None else pl.concat([publishes, publish_row], how="diagonal_relaxed")
+        con.register("publish_rows", all_publishes.to_arrow())
+        con.execute("create table audit.publish_manifest as from publish_rows order by publish_id")
+        con.unregister("publish_rows")
+        _copy_receipt_summaries(con, settings)
+        _copy_alerts(con, settings)
+
+        for schema, name, rows in con.execute(
+            "select schema_name, table_name, estimated_size from duckdb_tables() order by 1, 2").fetchall():
+            tables[f"{schema}.{name}"] = int(rows)
+        con.execute("checkpoint")
+    return tables
+
+
+def _version_numbers(history: HistoryStore, new_versions: pl.DataFrame) -> pl.DataFrame:
+    key = ["indicator_code", "area_code", "period_type", "period_start"]
+    parts = [new_versions.select(key + ["version_number"])]
+    latest = history.latest_versions()
+    if latest is not None:
+        parts.insert(0, latest.select(key + ["version_number"]))
+    return pl.concat(parts, how="diagonal_relaxed").group_by(key).agg(pl.col("version_number").max())
+
+
+def _copy_receipt_summaries(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    files = sorted(settings.receipt_summaries_dir.glob("*.parquet"))
+    if files:
+        paths = ", ".join(f"'{_sql_path(p)}'" for p in files)
+        con.execute(f"create table audit.street_submission_summary as "
+                    f"from read_parquet([{paths}], union_by_name = true)")
+
+
+def _copy_alerts(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    con.execute("create schema if not exists alerts")
+    state = settings.alerts_state_path
+    copied: set[str] = set()
+    if state.exists():
+        con.execute(f"attach '{_sql_path(state)}' as alert_state (read_only)")
+        present = {r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'alert_state'").fetchall()}
+        for name in ALERT_TABLES:
+            if name in present:
+                con.execute(f"create table alerts.{name} as from alert_state.main.{name}")
+                copied.add(name)
+        con.execute("detach alert_state")
+    for name in ALERT_TABLES:
+        if name not in copied:
+            con.execute(f"create table alerts.{name} ({EMPTY_ALERT_TABLES[name]})")
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
