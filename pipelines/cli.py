@@ -165,6 +165,20 @@ def print_summary(settings: Settings) -> None:
             print(f"    {e.path}: suite expectations/{e.dataset}.json failed {', '.join(failed)}")
 
 
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.export.run import export_indicators
+
+    try:
+        done = export_indicators(settings)
+    except FileNotFoundError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(f"indicators as of {done.as_of} ({done.rows} rows):")
+    print(f"  spreadsheet: {done.workbook}")
+    print(f"  report:      {done.report}")
+    return 0
+
+
 def cmd_contract_sync(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.sync import sync
 
@@ -194,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--scale", type=float, default=1.0)
     d.add_argument("--seed", type=int, default=2015)
     d.set_defaults(func=cmd_demo)
+
+    e = sub.add_parser("export", help="write the indicator spreadsheet and the HTML report of the published warehouse")
+    e.set_defaults(func=cmd_export)
 
     c = sub.add_parser("contract-sync", help="regenerate the files derived from the contract (docs, suites, dbt sources)")
     c.add_argument("--check", action="store_true", help="only report stale files; exit 1 if any")

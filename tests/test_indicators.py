@@ -518,3 +518,73 @@ def test_determinism_check_fails_when_the_same_inputs_gave_other_values(district
     assert not bad.passed and bad.failures[0]["run_id"] == "run-3"
     other_code = checks.deterministic(values, "0" * 64, manifest_id, "another-version", store)
     assert other_code.passed
+
+
+# --- export: the spreadsheet and the report --------------------------------------------------
+
+ARTIFACTS = Path(os.environ.get("UNION_TEST_ARTIFACTS", ROOT / ".test-artifacts"))
+
+
+@pytest.fixture(scope="module")
+def exported(district: District):  # type: ignore[no-untyped-def]
+    from pipelines.export.run import export_indicators
+
+    return export_indicators(district.settings)
+
+
+def test_the_spreadsheet_has_a_sheet_per_period_type_with_chinese_headers(exported, district: District) -> None:
+    from openpyxl import load_workbook
+
+    book = load_workbook(exported.workbook, read_only=True)
+    assert book.sheetnames == ["月度", "季度", "半年", "年度", "历史版本", "说明"]
+    year = list(book["年度"].iter_rows(values_only=True))
+    assert year[0][:6] == ("指标代码", "指标名称", "区域代码", "区域", "层级", "统计期")
+    assert len(year) == 1 + 17 * 18  # one period, every indicator x area
+    header = year[0]
+    dc01 = next(r for r in year[1:] if r[0] == "DC01" and r[2] == DISTRICT)
+    assert dc01[header.index("分子")] == 110 and dc01[header.index("状态")] == "未达标"
+    assert dc01[header.index("层级")] == "全区" and dc01[header.index("区域")] == "东城区"
+    months = list(book["月度"].iter_rows(values_only=True))
+    assert len(months) == 1 + 17 * 18 * 12
+    history = list(book["历史版本"].iter_rows(values_only=True))
+    assert len(history) == 1 + 17 * 18 * 19 + 8  # every first version, and the 8 the correction changed
+
+
+def test_the_spreadsheet_keeps_formula_like_text_as_text(district: District, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from pipelines.export.indicator_data import read_published
+    from pipelines.export.workbook import write_workbook
+
+    data = read_published(district.settings.published_path)
+    evil = '=HYPERLINK("http://example.invalid","点我")'
+    poisoned = type(data)(data.values.with_columns(pl.lit(evil).alias("indicator_name")), data.history,
+                          data.publish)
+    book = load_workbook(write_workbook(poisoned, tmp_path / "x.xlsx"))
+    cell = book["年度"]["B2"]
+    assert cell.value == evil and cell.data_type == "s"
+
+
+def test_the_report_is_self_contained_and_renders_in_headless_chromium(exported, tmp_path: Path) -> None:
+    page = exported.report.read_text(encoding="utf-8")
+    assert "http://" not in page and "https://" not in page and "<script" not in page  # opens offline
+    for code in [f"DC{i:02d}" for i in range(1, 18)]:
+        assert f'id="{code}"' in page
+    assert page.count("<svg") == 2 * 17  # by street and month by month, for every indicator
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    screenshot = ARTIFACTS / "indicator_report.png"
+    screenshot.unlink(missing_ok=True)
+    browser = [
+        "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    shot = subprocess.run([*browser, "--window-size=1280,1600", f"--screenshot={screenshot}",
+                           exported.report.as_uri()], capture_output=True, text=True, timeout=120)
+    assert shot.returncode == 0, shot.stderr[-2000:]
+    png = screenshot.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 30_000  # a page with text and charts, not a blank one
+    dom = subprocess.run([*browser, "--dump-dom", exported.report.as_uri()], capture_output=True, text=True,
+                         timeout=120)
+    assert dom.returncode == 0 and "全区年度进度" in dom.stdout and dom.stdout.count("<rect") > 17
