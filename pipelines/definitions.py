@@ -7,6 +7,13 @@ import dagster as dg
 import pipelines  # noqa: F401  (turns telemetry off before anything else)
 from pipelines.config import Settings
 from pipelines.orchestration.dbt import build_dbt_assets, dbt_resource
+from pipelines.orchestration.exports import (
+    indicator_exports,
+    monthly_export_job,
+    monthly_export_schedule,
+    nightly_rebuild_job,
+    nightly_rebuild_schedule,
+)
 from pipelines.orchestration.landing import ingest_submissions
 from pipelines.orchestration.publish import build_published_warehouse, indicator_gates
 from pipelines.orchestration.quality import quality_suites
@@ -39,9 +46,10 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     models = build_dbt_assets()
     return dg.Definitions(
         assets=[ingest_submissions, quality_results_spec, models, build_dbt_docs_asset(models),
-                build_published_warehouse()],
+                build_published_warehouse(), indicator_exports],
         asset_checks=[quality_suites, indicator_gates],
-        jobs=[process_submissions_job],
+        jobs=[process_submissions_job, nightly_rebuild_job, monthly_export_job],
+        schedules=[nightly_rebuild_schedule, monthly_export_schedule],
         sensors=[build_inbox_sensor(PIPELINE_JOB)],
         resources={"paths": UnionPaths.from_settings(settings), "as_of": AsOf(), "dbt": dbt_resource()},
     )

@@ -166,6 +166,14 @@ def _unchecked_submissions(settings: Settings) -> int:
     return len(unchecked(settings, [e for e in entries if e.status == Status.LOADED]))
 
 
+class WarehouseBuildConfig(dg.Config):
+    """``full_refresh``: rebuild every model from scratch, the incremental member
+    snapshots included (the nightly rebuild); otherwise incremental models only add
+    what is new."""
+
+    full_refresh: bool = False
+
+
 def build_dbt_assets(project: DbtProject = DBT_PROJECT) -> dg.AssetsDefinition:
     """The dbt project as one multi-asset (``warehouse_models``), running ``dbt build``."""
     manifest = prepare_manifest(project)
@@ -179,7 +187,11 @@ def build_dbt_assets(project: DbtProject = DBT_PROJECT) -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.single_run(),
     )
     def warehouse_models(
-        context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: UnionPaths, as_of: AsOf
+        context: dg.AssetExecutionContext,
+        config: WarehouseBuildConfig,
+        dbt: DbtCliResource,
+        paths: UnionPaths,
+        as_of: AsOf,
     ):
         settings = paths.settings()
         ensure_dbt_inputs(settings)
@@ -191,9 +203,8 @@ def build_dbt_assets(project: DbtProject = DBT_PROJECT) -> dg.AssetsDefinition:
             )
         dbt_vars = json.dumps({"as_of_date": as_of.date().isoformat()})
         with dbt_environment(settings):
-            invocation = dbt.cli(
-                ["build", "--vars", dbt_vars], context=context, target_path=build_target_path(project)
-            )
+            args = ["build", "--vars", dbt_vars, *(["--full-refresh"] if config.full_refresh else [])]
+            invocation = dbt.cli(args, context=context, target_path=build_target_path(project))
             yield from invocation.stream()
 
     return warehouse_models

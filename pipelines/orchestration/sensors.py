@@ -66,7 +66,7 @@ def build_inbox_sensor(job_name: str) -> dg.SensorDefinition:
         job_name=job_name,
         minimum_interval_seconds=10,
         description="Watches raw/inbox/ and starts a run for each batch of new files.",
-        default_status=dg.DefaultSensorStatus.STOPPED,
+        default_status=dg.DefaultSensorStatus.RUNNING,  # the drop zone is watched as soon as Dagster runs
     )
     def inbox_sensor(context: dg.SensorEvaluationContext, paths: UnionPaths):
         settings = paths.settings()

@@ -1,0 +1,70 @@
+"""The indicator spreadsheet and HTML report as an asset downstream of the published
+warehouse (also ``union-warehouse export``), and the schedules operators switch on."""
+
+import time
+
+import dagster as dg
+
+from pipelines.export.run import export_indicators
+
+from .publish import PUBLISHED_KEY
+from .resources import UnionPaths
+
+EXPORTS_KEY = dg.AssetKey(["reports", "indicator_exports"])
+NIGHTLY_JOB = "nightly_rebuild_job"
+MONTHLY_EXPORT_JOB = "monthly_export_job"
+TIMEZONE = "Asia/Shanghai"
+
+
+@dg.asset(
+    key=EXPORTS_KEY,
+    group_name="reports",
+    deps=[PUBLISHED_KEY],
+    kinds={"excel", "html"},
+    description="The published indicators for people who do not write SQL: "
+    "exports/indicators_<as-of>.xlsx (a sheet per period type, Chinese headers) and "
+    "exports/indicators_<as-of>.html (progress against targets by street and month).",
+)
+def indicator_exports(context: dg.AssetExecutionContext, paths: UnionPaths) -> dg.MaterializeResult:
+    started = time.perf_counter()
+    done = export_indicators(paths.settings())
+    return dg.MaterializeResult(metadata={
+        "as_of": done.as_of,
+        "indicator_rows": done.rows,
+        "workbook": dg.MetadataValue.path(str(done.workbook)),
+        "report": dg.MetadataValue.path(str(done.report)),
+        "seconds": round(time.perf_counter() - started, 2),
+    })
+
+
+nightly_rebuild_job = dg.define_asset_job(
+    NIGHTLY_JOB,
+    selection=dg.AssetSelection.all(),
+    description="Everything pending, then the warehouse rebuilt from scratch (dbt --full-refresh), "
+    "every check, publish and exports.",
+    config={"ops": {"warehouse_models": {"config": {"full_refresh": True}}}},
+)
+
+monthly_export_job = dg.define_asset_job(
+    MONTHLY_EXPORT_JOB,
+    selection=dg.AssetSelection.assets(EXPORTS_KEY),
+    description="The indicator spreadsheet and report of the published warehouse.",
+)
+
+nightly_rebuild_schedule = dg.ScheduleDefinition(
+    name="nightly_rebuild",
+    job=nightly_rebuild_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone=TIMEZONE,
+    description="02:00 every night: full rebuild, checks and publish.",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)
+
+monthly_export_schedule = dg.ScheduleDefinition(
+    name="monthly_indicator_export",
+    job=monthly_export_job,
+    cron_schedule="0 6 1 * *",
+    execution_timezone=TIMEZONE,
+    description="06:00 on the 1st of each month: the indicator spreadsheet and report.",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)

@@ -1,0 +1,74 @@
+"""What an operator sees in `dagster dev`: the asset graph by layer, the checks that
+gate it, the sensors and the schedules, all from the one Definitions object."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.definitions import PIPELINE_JOB, build_definitions
+from pipelines.orchestration.exports import MONTHLY_EXPORT_JOB, NIGHTLY_JOB
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_assets_are_grouped_by_layer(settings) -> None:
+    graph = build_definitions(settings).resolve_asset_graph()
+    groups: dict[str, set[str]] = {}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.is_materializable:
+            groups.setdefault(node.group_name, set()).add(key.to_user_string())
+    assert {"landing", "reference", "staging", "intermediate", "marts", "audit", "indicators", "publish",
+            "reports"} <= set(groups)
+    assert "landing/members" in groups["landing"]
+    assert "marts/dim_member" in groups["marts"] and "marts/fct_dispute_cases" in groups["marts"]
+    assert {"indicators/indicator_values", "indicators/indicator_manifest"} <= groups["indicators"]
+    assert groups["publish"] == {"published/warehouse"}
+    assert {"reports/dbt_docs", "reports/indicator_exports"} <= groups["reports"]
+
+
+def test_checks_gate_landing_models_and_publishing(settings) -> None:
+    graph = build_definitions(settings).resolve_asset_graph()
+    checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
+    assert ("audit/ingestion_ledger", "reconciliation") in checks
+    assert ("landing/members", "quality_suite") in checks
+    assert {("indicators/indicator_values", name) for name in (
+        "district_equals_street_sum", "rates_are_consistent", "deterministic", "rows_reconcile")} <= checks
+    dbt_tests = [c for c in checks if c[0].startswith(("marts/", "staging/"))]
+    assert len(dbt_tests) > 100  # the dbt tests show up as asset checks
+
+
+def test_jobs_schedules_and_sensors(settings) -> None:
+    defs = build_definitions(settings)
+    assert defs.resolve_job_def(PIPELINE_JOB)
+    sensor = defs.resolve_sensor_def("inbox_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    schedules = {s.name: s for s in defs.schedules}
+    nightly, monthly = schedules["nightly_rebuild"], schedules["monthly_indicator_export"]
+    assert (nightly.cron_schedule, nightly.job_name) == ("0 2 * * *", NIGHTLY_JOB)
+    assert (monthly.cron_schedule, monthly.job_name) == ("0 6 1 * *", MONTHLY_EXPORT_JOB)
+    assert {s.execution_timezone for s in schedules.values()} == {"Asia/Shanghai"}
+    assert all(s.default_status == dg.DefaultScheduleStatus.STOPPED for s in schedules.values())
+    nightly_job = defs.resolve_job_def(NIGHTLY_JOB)
+    assert nightly_job.run_config == {"ops": {"warehouse_models": {"config": {"full_refresh": True}}}}
+    assert dg.validate_run_config(nightly_job, nightly_job.run_config)  # the dbt asset accepts it
+    monthly_job = defs.resolve_job_def(MONTHLY_EXPORT_JOB)
+    assert {k.to_user_string() for k in monthly_job.asset_layer.selected_asset_keys} == {"reports/indicator_exports"}
+
+
+def test_the_code_location_loads_as_dagster_dev_loads_it(tmp_path: Path) -> None:
+    env = {**os.environ, "UNION_DATA_DIR": str(tmp_path / "data"), "UNION_RAW_DIR": str(tmp_path / "raw"),
+           "DAGSTER_HOME": str(tmp_path / "home")}
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "dagster.yaml").write_bytes((ROOT / "dagster.yaml").read_bytes())
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-m", "pipelines.definitions"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "All code locations passed validation" in done.stdout + done.stderr
