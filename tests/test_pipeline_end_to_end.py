@@ -88,3 +88,46 @@ def test_the_model_reference_is_published_as_a_static_page(ran) -> None:
     assert "dim_member" in html and "fct_dispute_cases" in html
     # the Chinese descriptions made it into the reference (the page embeds JSON, escaped)
     assert "会员" in html or "会员".encode("unicode_escape").decode() in html
+
+
+def test_the_run_publishes_the_warehouse_analysts_read(ran) -> None:
+    from pipelines.cli import publish_outcome
+
+    settings, result = ran
+    assert publish_outcome(result) == (True, [])
+    with duckdb.connect(str(settings.published_path), read_only=True) as con:
+        tables = {f"{s}.{t}" for s, t in con.sql("select schema_name, table_name from duckdb_tables()").fetchall()}
+        assert {"indicators.indicator_values", "indicators.indicator_history", "alerts.alerts", "alerts.alert_events",
+                "audit.ingestion_ledger", "audit.quarantine", "audit.quality_results", "audit.publish_manifest",
+                "marts.dim_member", "marts.fct_dispute_cases"} <= tables
+        assert not any(t.startswith(("staging.", "intermediate.")) for t in tables)  # analysts get the marts
+        # the year 2024 as of 12-31: 19 periods x 17 indicators x (17 streets + district)
+        assert con.sql("select count(*) from indicators.indicator_values").fetchall() == [(19 * 17 * 18,)]
+        [(run_id, manifest)] = con.sql("select distinct run_id, manifest_id from indicators.indicator_values").fetchall()
+        assert run_id == result.run_id
+        assert con.sql("select run_id, submissions_included from audit.publish_manifest").fetchall() == [(run_id, 3)]
+        personal = con.sql("select table_schema, table_name, column_name from information_schema.columns "
+                           "where column_name in ('name', 'id_number', 'phone', 'lawyer_name') "
+                           "and table_schema <> 'reference'").fetchall()  # reference.streets.name is a street's
+        assert personal == []
+
+
+def test_run_exits_non_zero_naming_the_gate_when_publishing_is_blocked(ran, capsys) -> None:
+    """A landing file goes missing behind the ledger's back: the ledger reconciliation
+    check fails, nothing downstream runs, the published warehouse keeps its last version
+    and `union-warehouse run` says why with exit status 1."""
+    from pipelines.cli import report_run
+
+    settings, _ = ran
+    before = settings.published_path.read_bytes()
+    landed = next((settings.landing_dir / "dispute_cases").glob("1101*/*.parquet"))
+    saved = landed.read_bytes()
+    landed.unlink()
+    try:
+        status = report_run(run_pipeline(settings, date(2024, 12, 31)), settings)
+    finally:
+        landed.write_bytes(saved)
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "NOT PUBLISHED" in err and "reconciliation" in err
+    assert settings.published_path.read_bytes() == before

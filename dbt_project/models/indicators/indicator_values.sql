@@ -90,16 +90,24 @@ compared as (
     where valued.is_reported
 ),
 
+-- what each indicator is (name, unit), from the latest plan that lists it: a year
+-- without a plan still gets its indicators, with no target
+definitions as (
+    select indicator_code, indicator_name, unit
+    from {{ ref('indicator_targets') }}
+    qualify row_number() over (partition by indicator_code order by year desc) = 1
+),
+
 targeted as (
     select
         compared.*,
-        targets.indicator_name,
-        targets.unit,
+        definitions.indicator_name,
+        definitions.unit,
         coalesce(targets.comparator, 'tracked') as target_comparator,
         case
             when targets.comparator = 'rising' then 'comparison'
             when targets.comparator not in ('>=', '=') or targets.comparator is null then 'none'
-            when targets.unit = 'ratio' then 'plan'
+            when definitions.unit = 'ratio' then 'plan'
             when compared.area_level = 'street' then 'none'
             when compared.period_type = 'year' then 'plan'
             else 'pro_rata'
@@ -109,7 +117,9 @@ targeted as (
         targets.target_value,
         targets.met_threshold
     from compared
-    inner join {{ ref('indicator_targets') }} as targets
+    inner join definitions
+        on compared.indicator_code = definitions.indicator_code
+    left join {{ ref('indicator_targets') }} as targets
         on targets.year = compared.period_year
         and targets.indicator_code = compared.indicator_code
 ),
