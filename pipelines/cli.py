@@ -209,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--seed", type=int, default=2015)
     d.set_defaults(func=cmd_demo)
 
+    from pipelines.feedback.cli import register as register_template
+
+    register_template(sub)
+
     e = sub.add_parser("export", help="write the indicator spreadsheet and the HTML report of the published warehouse")
     e.set_defaults(func=cmd_export)
 

@@ -17,6 +17,7 @@ from pipelines.orchestration.exports import (
 from pipelines.orchestration.landing import ingest_submissions
 from pipelines.orchestration.publish import build_published_warehouse, indicator_gates
 from pipelines.orchestration.quality import quality_suites
+from pipelines.orchestration.receipts import street_receipts
 from pipelines.orchestration.reports import build_dbt_docs_asset
 from pipelines.orchestration.resources import AsOf, UnionPaths
 from pipelines.orchestration.sensors import build_inbox_sensor
@@ -46,7 +47,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     models = build_dbt_assets()
     return dg.Definitions(
         assets=[ingest_submissions, quality_results_spec, models, build_dbt_docs_asset(models),
-                build_published_warehouse(), indicator_exports],
+                build_published_warehouse(extra_deps=[street_receipts.key]), indicator_exports, street_receipts],
         asset_checks=[quality_suites, indicator_gates],
         jobs=[process_submissions_job, nightly_rebuild_job, monthly_export_job],
         schedules=[nightly_rebuild_schedule, monthly_export_schedule],
