@@ -25,7 +25,11 @@ def measure(code: str, env: dict[str, str] | None = None) -> dict[str, float]:
     proc = subprocess.run([sys.executable, "-c", _WRAPPER, code], capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark case failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    # the snippet's own output (dbt, Dagster) may interleave: take the last line that is ours
+    for line in reversed(proc.stdout.strip().splitlines()):
+        if line.startswith('{"wall_s"'):
+            return json.loads(line)
+    raise RuntimeError(f"benchmark case printed no measurement:\n{proc.stdout[-2000:]}")
 
 
 def compare(cases: dict[str, str], repeats: int = 3, env: dict[str, str] | None = None) -> dict[str, dict[str, float]]:
