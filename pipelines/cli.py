@@ -103,15 +103,28 @@ def publish_outcome(result) -> tuple[bool, list[str]]:  # type: ignore[no-untype
     return published, reasons
 
 
-def report_run(result, settings: Settings) -> int:  # type: ignore[no-untyped-def]
-    """Print what a run did; 0 when it published, 1 (with the reasons) when it did not."""
+def report_run(result, settings: Settings, as_of: date | None = None) -> int:  # type: ignore[no-untyped-def]
+    """Print what a run did; 0 when it published, 1 (with the reasons) when it did not.
+    A failed run is also raised as an operator alert (the run-failure sensor only sees
+    runs launched by the Dagster daemon, not this in-process one)."""
+    from pipelines.alerts import open_alert_lines, record_run_failure, sinks_from_env
+    from pipelines.definitions import PIPELINE_JOB
     from pipelines.publish.console import print_indicators
 
     print_summary(settings)
     print_timings(result)
     published, reasons = publish_outcome(result)
+    if not result.success:
+        failed = [ev.step_key for ev in result.all_events if ev.event_type_value == "STEP_FAILURE" and ev.step_key]
+        record_run_failure(settings, job_name=PIPELINE_JOB, run_id=result.run_id, failed_steps=failed,
+                           error="; ".join(reasons)[:500], as_of=as_of or date.today(),
+                           sinks=sinks_from_env(settings.outbox_path))
     if published:
         print_indicators(settings)
+    print()
+    for line in open_alert_lines(settings):
+        print(line)
+    if published:
         print()
         print(f"Published: {settings.published_path}")
         return 0
@@ -124,7 +137,7 @@ def report_run(result, settings: Settings) -> int:  # type: ignore[no-untyped-de
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
-    return report_run(run_pipeline(settings, as_of), settings)
+    return report_run(run_pipeline(settings, as_of), settings, as_of)
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -132,7 +145,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     generate_district(settings.raw_dir, scale=args.scale, seed=args.seed, defects=True)
     print(f"generated a district with defects under {settings.inbox}")
-    return report_run(run_pipeline(settings, date(2015, 12, 31)), settings)
+    as_of = date(2015, 12, 31)
+    return report_run(run_pipeline(settings, as_of), settings, as_of)
 
 
 def print_summary(settings: Settings) -> None:

@@ -6,6 +6,7 @@ import dagster as dg
 
 import pipelines  # noqa: F401  (turns telemetry off before anything else)
 from pipelines.config import Settings
+from pipelines.orchestration.alerts import ALERTS_KEY, AlertSinks, alert_on_run_failure, alert_state
 from pipelines.orchestration.dbt import build_dbt_assets, dbt_resource
 from pipelines.orchestration.exports import (
     indicator_exports,
@@ -46,13 +47,26 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings.from_env()
     models = build_dbt_assets()
     return dg.Definitions(
-        assets=[ingest_submissions, quality_results_spec, models, build_dbt_docs_asset(models),
-                build_published_warehouse(extra_deps=[street_receipts.key]), indicator_exports, street_receipts],
+        assets=[
+            ingest_submissions,
+            quality_results_spec,
+            street_receipts,
+            models,
+            alert_state,
+            build_published_warehouse(extra_deps=[street_receipts.key, ALERTS_KEY]),
+            build_dbt_docs_asset(models),
+            indicator_exports,
+        ],
         asset_checks=[quality_suites, indicator_gates],
         jobs=[process_submissions_job, nightly_rebuild_job, monthly_export_job],
         schedules=[nightly_rebuild_schedule, monthly_export_schedule],
-        sensors=[build_inbox_sensor(PIPELINE_JOB)],
-        resources={"paths": UnionPaths.from_settings(settings), "as_of": AsOf(), "dbt": dbt_resource()},
+        sensors=[build_inbox_sensor(PIPELINE_JOB), alert_on_run_failure],
+        resources={
+            "paths": UnionPaths.from_settings(settings),
+            "as_of": AsOf(),
+            "dbt": dbt_resource(),
+            "alert_sinks": AlertSinks.from_env(),
+        },
     )
 
 

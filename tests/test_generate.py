@@ -101,7 +101,8 @@ def test_manifest_matches_disk(dirty: tuple[Path, Manifest]) -> None:
     assert on_disk == {f.path: f.sha256 for f in manifest.files}
     assert load_manifest(raw / "manifest.json") == manifest
     data = json.loads((raw / "manifest.json").read_text(encoding="utf-8"))
-    assert list(data) == ["seed", "scale", "defects", "files", "row_defects", "file_defects", "dataset_defects"]
+    assert list(data) == ["seed", "scale", "defects", "files", "row_defects", "file_defects", "dataset_defects",
+                          "planted_signals"]
     assert data["scale"] == SCALE and data["defects"] is True
     assert set(data["files"][0]) == {
         "path",

@@ -21,13 +21,14 @@ from .defects import (
     load_manifest,
 )
 from .district import (
-    SIGNAL_PLANTERS,
+    PlantedSignal,
     build_district,
     is_valid_id,
     is_valid_uscc,
     plan_files,
     write_members_csv,
 )
+from .signals import SIGNAL_PLANTERS
 from .writers import PlannedFile, write_planned
 
 MANIFEST_NAME = "manifest.json"
@@ -40,17 +41,23 @@ def _entry(raw_dir: Path, pf: PlannedFile) -> FileEntry:
 
 def generate_district(raw_dir: Path | str, *, scale: float = 1.0, seed: int = 2015, defects: bool = False) -> Manifest:
     """Write every street's 2015 submissions under ``raw_dir/inbox`` and the manifest
-    ``raw_dir/manifest.json``; returns the manifest."""
+    ``raw_dir/manifest.json``; returns the manifest.
+
+    The district always carries the planted warning signals (W01-W09) listed in
+    ``Manifest.planted_signals``; defects keep off the files those signals live in."""
     raw_dir = Path(raw_dir)
-    files = plan_files(build_district(seed, scale))
+    district = build_district(seed, scale)
+    files = plan_files(district)
     row_defects: list[RowDefect] = []
     file_defects: list[FileDefect] = []
     dataset_defects: list[DatasetDefect] = []
     if defects:
-        files, row_defects, file_defects, dataset_defects = inject_defects(files, seed)
+        protected = frozenset((p.area_code, ds) for p in district.planted for ds in p.datasets)
+        files, row_defects, file_defects, dataset_defects = inject_defects(files, seed, protected)
     entries = [_entry(raw_dir, pf) for pf in files]  # byte copies come after their originals
     entries.sort(key=lambda e: e.path)
-    manifest = Manifest(seed, float(scale), defects, entries, row_defects, file_defects, dataset_defects)
+    manifest = Manifest(seed, float(scale), defects, entries, row_defects, file_defects, dataset_defects,
+                        list(district.planted))
     manifest.write(raw_dir / MANIFEST_NAME)
     return manifest
 
@@ -62,6 +69,7 @@ __all__ = [
     "FileDefect",
     "FileEntry",
     "Manifest",
+    "PlantedSignal",
     "RowDefect",
     "generate_district",
     "is_valid_id",

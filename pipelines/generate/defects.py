@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -20,7 +20,7 @@ import polars as pl
 
 from pipelines.contract import STREETS, is_known_street
 
-from .district import id_check_char, make_uscc, rng_for
+from .district import PlantedSignal, id_check_char, make_uscc, rng_for
 from .writers import FileFormat, PlannedFile, StringTable, format_date
 
 UNKNOWN_STREET = "110101099"
@@ -78,6 +78,7 @@ class Manifest:
     row_defects: list[RowDefect] = field(default_factory=list)
     file_defects: list[FileDefect] = field(default_factory=list)
     dataset_defects: list[DatasetDefect] = field(default_factory=list)
+    planted_signals: list[PlantedSignal] = field(default_factory=list)  # the warnings it must raise
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -95,6 +96,8 @@ class Manifest:
             row_defects=[RowDefect(**r) for r in data["row_defects"]],
             file_defects=[FileDefect(**f) for f in data["file_defects"]],
             dataset_defects=[DatasetDefect(**d) for d in data.get("dataset_defects", [])],
+            planted_signals=[PlantedSignal(**{**p, "datasets": tuple(p["datasets"])})
+                             for p in data.get("planted_signals", [])],
         )
 
 
@@ -344,8 +347,46 @@ def _malformed(t: Target) -> list[int]:
     return []
 
 
+def file_period(pf: PlannedFile) -> tuple[date, date] | None:
+    """The period an event file covers, from its name (``<dataset>_2015-Q3``, ``_2015-07``)."""
+    stem = pf.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    label = stem.removeprefix(f"{pf.dataset}_")
+    if match := re.fullmatch(r"(\d{4})-Q([1-4])", label):
+        year, q = int(match[1]), int(match[2])
+        start = date(year, 3 * q - 2, 1)
+        return start, (date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1) - timedelta(days=1))
+    if match := re.fullmatch(r"(\d{4})-(\d{2})", label):
+        year, month = int(match[1]), int(match[2])
+        return date(year, month, 1), date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
+    return None
+
+
+def _first_version_here(t: Target) -> bool:
+    """The row is its record's first version (received in this file's period): losing it
+    to quarantine loses the record, it does not bring an earlier, still-open version back
+    as the latest (which would look like an overdue case or ticket, W05/W09)."""
+    period = file_period(t.pf)
+    if period is None:
+        return False
+    if "received_date" in t.table.frame.columns:
+        received = t.date("received_date")
+    else:
+        received = date.fromisoformat((t.get("received_at") or "")[:10])
+    return period[0] <= received <= period[1]
+
+
 def _closed(t: Target) -> bool:
-    return t.get("status") in ("调解成功", "调解不成", "撤回", "转仲裁") and t.get("closed_date") is not None
+    return (t.get("status") in ("调解成功", "调解不成", "撤回", "转仲裁") and t.get("closed_date") is not None
+            and _first_version_here(t))
+
+
+def _first_with_street(t: Target) -> bool:
+    return t.get("street_code") is not None and _first_version_here(t)
+
+
+def _not_a_renewal(t: Target) -> bool:
+    """Losing a renewal would leave the contract it renews looking unrenewed (W04)."""
+    return not t.get("renews_contract_id")
 
 
 def _active(t: Target) -> bool:
@@ -379,26 +420,26 @@ ROW_DEFECTS: tuple[RowDefectKind, ...] = (
                   _impossible_date("service_date")),
     RowDefectKind("not an integer", "legal_services", "people_served", ("int.invalid",), _set("people_served", "十二")),
     RowDefectKind("unknown enum value", "dispute_cases", "dispute_type", ("enum.unknown",),
-                  _set("dispute_type", "劳动报酬")),
+                  _set("dispute_type", "劳动报酬"), _first_version_here),
     RowDefectKind("closed case without closed_date", "dispute_cases", "closed_date", ("closed_date.required",),
                   _set("closed_date", None), _closed),
     RowDefectKind("closed before received", "dispute_cases", "closed_date", ("closed_date.before_received",),
                   _closed_before_received, _closed),
     RowDefectKind("no workers involved", "dispute_cases", "workers_involved", ("int.range",),
-                  _set("workers_involved", "0")),
+                  _set("workers_involved", "0"), _first_version_here),
     RowDefectKind("row of another street", "hotline_tickets", "street_code", ("street_mismatch",), _other_street,
-                  lambda t: t.get("street_code") is not None, needs_column="street_code"),
+                  _first_with_street, needs_column="street_code"),
     RowDefectKind("deadline not after received", "hotline_tickets", "deadline_at",
-                  ("deadline_at.not_after_received",), _deadline_equals_received),
+                  ("deadline_at.not_after_received",), _deadline_equals_received, _first_version_here),
     RowDefectKind("end_date before start_date", "collective_contracts", "end_date", ("end_date.not_after_start",),
-                  _end_before_start),
+                  _end_before_start, _not_a_renewal),
     RowDefectKind("negative integer", "training_events", "participants", ("int.range",), _set("participants", "-12")),
     RowDefectKind("required value blank", "training_events", "title", ("required",), _set("title", None)),
     RowDefectKind("duplicated event_id", "training_events", "event_id", ("duplicate_key_in_file",),
                   _duplicate_event),
     RowDefectKind("not an amount", "hardship_cases", "aid_amount", ("money.invalid",), _set("aid_amount", "两千")),
     RowDefectKind("extra field (stray separator)", "hotline_tickets", None, ("row.malformed",), _malformed,
-                  needs_csv=True),
+                  _first_version_here, needs_csv=True),
 )
 
 
@@ -428,8 +469,10 @@ def _sibling(path: str, suffix: str, ext: str | None = None) -> str:
 class Injector:
     """Chooses targets (spread over streets, deterministic) and records the manifest."""
 
-    def __init__(self, files: list[PlannedFile], seed: int) -> None:
+    def __init__(self, files: list[PlannedFile], seed: int,
+                 protected: frozenset[tuple[str, str]] = frozenset()) -> None:
         self.files = files
+        self.protected = protected  # (street, dataset) files that carry planted signals
         self.rng = rng_for(seed, "defects")
         self.seed = seed
         self.reserved: set[str] = set()
@@ -447,6 +490,7 @@ class Injector:
         return [
             pf for pf in self.files
             if pf.dataset == dataset and pf.table is not None and pf.path not in self.reserved
+            and (pf.street_code, pf.dataset) not in self.protected
             and pf.table.height >= min_rows and is_known_street(pf.street_code)
             and (not csv or pf.fmt.kind == "csv") and (column is None or column in pf.table.frame.columns)
         ]
@@ -462,8 +506,7 @@ class Injector:
 
     def inject_row(self, kind: RowDefectKind) -> None:
         options = self.candidates(kind.dataset, csv=kind.needs_csv, column=kind.needs_column)
-        for _ in range(20):
-            pf = self.pick_file(options)
+        for pf in self._files_to_try(kind, options):
             used = self.used.setdefault(pf.path, set())
             assert pf.table is not None
             order = list(range(pf.table.height))
@@ -479,20 +522,40 @@ class Injector:
                 return
         raise RuntimeError(f"no row found for defect {kind.name!r}")
 
+    def _files_to_try(self, kind: RowDefectKind, options: list[PlannedFile]) -> Iterator[PlannedFile]:
+        """Twenty picks in street rotation, then (small districts) every file, even short."""
+        for _ in range(20 if options else 0):
+            yield self.pick_file(options)
+        rest = self.candidates(kind.dataset, csv=kind.needs_csv, column=kind.needs_column, min_rows=1)
+        self.rng.shuffle(rest)
+        yield from rest
+
     # file defects -------------------------------------------------------------------------
 
     def reserve(self, pf: PlannedFile) -> PlannedFile:
         self.reserved.add(pf.path)
         return pf
 
+    def _safe_to_reject(self, dataset: str, csv: bool = False, min_rows: int = 3) -> list[PlannedFile]:
+        """Event files holding only first versions (every record received in the file's
+        period): rejecting one loses its records, it brings no earlier, still-open
+        version of a record back as the latest (an overdue case or ticket, W05/W09)."""
+        out = []
+        for pf in self.candidates(dataset, csv=csv, min_rows=min_rows):
+            assert pf.table is not None
+            rows = range(pf.table.height)
+            if all(_first_version_here(Target(pf, r, self.rng, set())) for r in rows):
+                out.append(pf)
+        return out
+
     def missing_column(self) -> None:
-        pf = self.reserve(self.pick_file(self.candidates("hotline_tickets")))
+        pf = self.reserve(self.pick_file(self._safe_to_reject("hotline_tickets")))
         assert pf.table is not None
         pf.table.frame = pf.table.frame.drop("received_at")
         self.file_defects.append(FileDefect(pf.path, "file.missing_column", column="received_at"))
 
     def truncated(self) -> None:
-        options = [pf for pf in self.candidates("dispute_cases", csv=True)
+        options = [pf for pf in self._safe_to_reject("dispute_cases", csv=True, min_rows=1)
                    if pf.table is not None and '"' not in pf.table.frame.tail(1).write_csv(include_header=False)]
         pf = self.reserve(self.pick_file(options))
         enc = "utf-8" if pf.fmt.encoding == "utf-8-sig" else (pf.fmt.encoding or "utf-8")
@@ -500,7 +563,7 @@ class Injector:
         self.file_defects.append(FileDefect(pf.path, "file.truncated"))
 
     def duplicate(self) -> None:
-        pf = self.reserve(self.pick_file(self.candidates("dispute_cases")))
+        pf = self.reserve(self.pick_file(self.candidates("dispute_cases", min_rows=1)))
         copy = PlannedFile(_sibling(pf.path, "_resubmit"), pf.dataset, pf.street_code, pf.fmt,
                            copy_of=pf.path, rows=pf.row_count,
                            submitted_at=(pf.submitted_at or datetime(2015, 12, 31)) + timedelta(days=2))
@@ -586,11 +649,12 @@ class Injector:
 
 
 def inject_defects(
-    files: list[PlannedFile], seed: int
+    files: list[PlannedFile], seed: int, protected: frozenset[tuple[str, str]] = frozenset()
 ) -> tuple[list[PlannedFile], list[RowDefect], list[FileDefect], list[DatasetDefect]]:
     """Inject every file defect once and every row defect kind once (in place); returns
-    the files to write (originals first, then added files) and the defect records."""
-    inj = Injector(files, seed)
+    the files to write (originals first, then added files) and the defect records.
+    ``protected``: (street, dataset) pairs left alone (they carry planted signals)."""
+    inj = Injector(files, seed, protected)
     inj.half_snapshot()
     inj.null_phones()
     inj.missing_column()

@@ -40,6 +40,7 @@ from .writers import (
     PlannedFile,
     StringTable,
     TextStyle,
+    planned_bytes,
     render_table,
     write_planned,
 )
@@ -512,13 +513,17 @@ def make_orgs(profile: StreetProfile, seed: int, book: NameBook) -> list[Org]:
     return orgs
 
 
+CLOSING_MAX_EMPLOYEES = 99  # W06 warns from 100 employees: natural closures stay below
+
+
 def _close_some(orgs: list[Org], rng: random.Random) -> None:
-    """非首都功能疏解: a few unions move out, are dissolved or merge during the year."""
+    """非首都功能疏解: a few small unions move out, are dissolved or merge during the
+    year (larger departures are planted W06 signals)."""
     windows = ((date(2015, 1, 10), date(2015, 6, 25)), (date(2015, 7, 1), date(2015, 9, 25)),
                (date(2015, 10, 1), date(2015, 12, 20)))
     for org in orgs:
         for lo, hi in windows:
-            if org.closure is None and rng.random() < 0.02:
+            if org.closure is None and rng.random() < 0.02 and max(org.employees) <= CLOSING_MAX_EMPLOYEES:
                 org.closure = rand_date(rng, lo, hi)
                 org.closure_status = rng.choices(("迁出", "注销", "合并"), (6, 3, 1))[0]
                 org.drop_after_closure = rng.random() < 0.5
@@ -876,15 +881,18 @@ def employer_pool(orgs: Sequence[Org], n_extra: int, rng: random.Random, book: N
 # collective contracts ---------------------------------------------------------------------
 
 
-CONTRACT_STATES = ("std", "nonstd", "lapsed", "none")
+CONTRACT_STATES = ("std", "nonstd", "none")
+# Natural contracts are all renewed in time (an unrenewed one is a planted W04 signal):
+# none may end between the year end and 30 days after it (W04's horizon as of 2015-12-31).
+EARLIEST_START = {1: date(2015, 2, 1), 2: date(2014, 2, 1), 3: date(2013, 2, 1)}  # by term (years)
 
 
 def _contract_state(org: Org, rng: random.Random) -> str:
     e = org.employees[-1]
     if e >= 100 and org.model:  # DC04: ~60 % standardised coverage at year end
-        return rng.choices(CONTRACT_STATES, (68, 10, 9, 13))[0]
+        return rng.choices(CONTRACT_STATES, (68, 10, 22))[0]
     if e >= 25:
-        return rng.choices(CONTRACT_STATES, (15, 20, 5, 60))[0]
+        return rng.choices(CONTRACT_STATES, (15, 20, 65))[0]
     return "regional" if rng.random() < 0.12 else "none"
 
 
@@ -913,14 +921,7 @@ def _contract_chain(org: Org, state: str, profile: StreetProfile, rng: random.Ra
     code = profile.street.code
     ctype = _contract_type(org, state, profile, rng)
     term = 1 if ctype == "工资专项" else rng.choices((3, 2), (8, 2))[0]
-    if state == "lapsed":  # ended during the year, not renewed
-        end = rand_date(rng, date(2015, 2, 1), date(2015, 12, 15))
-        start = add_years(end + timedelta(days=1), -term)
-        signed = start - timedelta(days=rng.randint(0, 20))
-        row = _contract_row(next_id(signed), org, code, ctype, signed, start, end, rng.random() < 0.5, None, rng)
-        return [event(row["contract_id"], signed, row)]
-    earliest = {1: YEAR_START, 2: date(2014, 1, 2), 3: date(2013, 1, 2)}[term]
-    start = rand_date(rng, earliest, date(2015, 12, 20))
+    start = rand_date(rng, EARLIEST_START[term], date(2015, 12, 20))
     end = add_years(start, term) - timedelta(days=1)
     std = state == "std" or (state == "regional" and rng.random() < 0.2)
     out: list[EventRecord] = []
@@ -969,12 +970,13 @@ CLAIM_PER_WORKER: dict[str, tuple[int, int]] = {
 }
 
 
-def _dispute_outcomes(received: Sequence[date], base: float, rng: random.Random) -> list[str]:
-    """Quota per quarter (not independent draws) so the success rate (DC13) rises
-    smoothly quarter to quarter instead of jumping with sampling noise (W08)."""
-    out = [""] * len(received)
-    for q in range(4):
-        idx = [i for i, d in enumerate(received) if (d.month - 1) // 3 == q]
+def _dispute_outcomes(closed: Sequence[date], base: float, rng: random.Random) -> list[str]:
+    """Quota per quarter of closing (not independent draws) so the success rate (DC13,
+    counted by closing date) rises smoothly quarter to quarter instead of jumping with
+    sampling noise (W08). Cases still open at the year end form a group of their own."""
+    out = [""] * len(closed)
+    for q in range(5):
+        idx = [i for i, d in enumerate(closed) if ((d.month - 1) // 3 if d.year == YEAR else 4) == q]
         withdrawn = round(len(idx) * 0.08)
         rest = len(idx) - withdrawn
         success = round(rest * min(0.95, base + 0.03 * q))
@@ -985,6 +987,17 @@ def _dispute_outcomes(received: Sequence[date], base: float, rng: random.Random)
         for i, label in zip(idx, labels, strict=True):
             out[i] = label
     return out
+
+
+def _spread_workdays(rng: random.Random, n: int, lo: date, hi: date) -> list[date]:
+    """``n`` workdays spread evenly over [lo, hi] (one per equal slot, jittered), so a
+    street's caseload per month stays level: a surge (W03) is a planted signal's job."""
+    span = (hi - lo).days + 1
+    out = []
+    for i in range(n):
+        a, b = lo + timedelta(days=i * span // n), lo + timedelta(days=max((i + 1) * span // n - 1, i * span // n))
+        out.append(rand_workday(rng, a, b))
+    return sorted(out)
 
 
 def _dispute_row(case_id: str, street_code: str, emp: Employer, received: date, rng: random.Random) -> dict:
@@ -1005,14 +1018,15 @@ def _dispute_row(case_id: str, street_code: str, emp: Employer, received: date, 
 def make_disputes(profile: StreetProfile, pool: Cycler, seed: int) -> list[EventRecord]:
     rng = rng_for(seed, "disputes", profile.street.code)
     n = max(3, round(profile.n_orgs * rng.uniform(0.25, 0.45)))
-    received = sorted(rand_workday(rng, date(2015, 1, 5), date(2015, 12, 30)) for _ in range(n))
-    outcomes = _dispute_outcomes(received, profile.success_base, rng)
+    received = _spread_workdays(rng, n, date(2015, 1, 5), date(2015, 12, 30))
+    steps = [(rng.randint(1, 3), rng.randint(3, 15)) for _ in received]  # days to 调解中, to closing
+    closings = [rec + timedelta(days=c) for rec, (_, c) in zip(received, steps, strict=True)]
+    outcomes = _dispute_outcomes(closings, profile.success_base, rng)
     out = []
-    for i, (rec, outcome) in enumerate(zip(received, outcomes, strict=True)):
+    for i, (rec, outcome, (to_mediation, _), closed) in enumerate(zip(received, outcomes, steps, closings, strict=True)):
         row = _dispute_row(f"TJ{profile.short}-2015-{i + 1:04d}", profile.street.code, pool.next(), rec, rng)
         versions = [(rec, row)]
-        mediating = rec + timedelta(days=rng.randint(1, 3))
-        closed = rec + timedelta(days=rng.randint(3, 15))
+        mediating = rec + timedelta(days=to_mediation)
         if outcome != "撤回" and mediating <= YEAR_END:
             versions.append((mediating, {**row, "status": "调解中"}))
         if closed <= YEAR_END:
@@ -1035,15 +1049,15 @@ def make_tickets(profile: StreetProfile, pool: Cycler, seed: int) -> list[EventR
         + timedelta(seconds=rng.randint(8 * 3600, 20 * 3600 - 1))
         for _ in range(n)
     )
-    open_late = 0
     out = []
     for i, received in enumerate(starts):
         emp = pool.next() if rng.random() < 0.8 else None
         deadline = received + timedelta(days=rng.choices((3, 5, 7, 10, 15), (1, 3, 3, 2, 1))[0])
-        fate = rng.choices(("ontime", "late", "open"), (89, 8, 3))[0]
-        if fate == "open" and (open_late >= 2 or deadline.date() > YEAR_END):
+        # Every ticket is closed, some late; none is open past its deadline at the year end
+        # (W05: an overdue open ticket is a planted signal). One closed late is closed by then.
+        fate = rng.choices(("ontime", "late"), (91, 9))[0]
+        if fate == "late" and deadline.date() + timedelta(days=6) > YEAR_END:
             fate = "ontime"
-        open_late += fate == "open"
         row = {
             "ticket_id": f"GD{profile.short}{received:%Y%m%d}{i + 1:04d}", "street_code": profile.street.code,
             "received_at": received, "category": rng.choices(TICKET_CATEGORY, (30, 20, 20, 8, 10, 12))[0],
@@ -1053,14 +1067,13 @@ def make_tickets(profile: StreetProfile, pool: Cycler, seed: int) -> list[EventR
             "closed_at": None, "satisfied": None,
         }
         versions = [(received.date(), row)]
-        if fate != "open":
-            span = (deadline - received).total_seconds()
-            closed = (received + timedelta(seconds=span * rng.uniform(0.1, 0.95)) if fate == "ontime"
-                      else deadline + timedelta(minutes=rng.randint(60, 5 * 24 * 60)))
-            closed = closed.replace(microsecond=0)
-            satisfied = rng.choices((True, False, None), (85, 10, 5))[0]
-            if closed.date() <= YEAR_END:
-                versions.append((closed.date(), {**row, "closed_at": closed, "satisfied": satisfied}))
+        span = (deadline - received).total_seconds()
+        closed = (received + timedelta(seconds=span * rng.uniform(0.1, 0.95)) if fate == "ontime"
+                  else deadline + timedelta(minutes=rng.randint(60, 5 * 24 * 60)))
+        closed = closed.replace(microsecond=0)
+        satisfied = rng.choices((True, False, None), (85, 10, 5))[0]
+        if closed.date() <= YEAR_END:  # else still open at the year end, before its deadline
+            versions.append((closed.date(), {**row, "closed_at": closed, "satisfied": satisfied}))
         out.append(EventRecord(row["ticket_id"], versions))
     return out
 
@@ -1314,18 +1327,33 @@ class StreetData:
         return min(0.98, self.profile.jingka_rate + 0.04 * k)
 
 
+@dataclass(frozen=True)
+class PlantedSignal:
+    """A labour-relations warning signal planted in the district: evaluated as of
+    2015-12-31 with the default rule file, it raises exactly this alert."""
+
+    rule_code: str
+    level: str
+    area_code: str
+    entity_key: str
+    window: str
+    datasets: tuple[str, ...]  # the street's datasets it lives in (defects keep off them)
+    description: str
+
+
 @dataclass
 class District:
     seed: int
     scale: float
     streets: list[StreetData]
+    planted: list[PlantedSignal] = field(default_factory=list)
 
 
 # Planted labour-relations warning signals (W01-W09): one function per signal, each
-# mutating the clean district (adding cases, a layoff between snapshots, ...). None are
-# planted yet; :func:`build_district` runs whatever is registered here, in order.
+# mutating the clean district (adding cases, a layoff between snapshots, ...) and
+# recording what it planted in ``District.planted``. They live in ``signals.py``;
+# :func:`build_district` runs them in order.
 SignalPlanter = Callable[[District, random.Random], None]
-SIGNAL_PLANTERS: tuple[SignalPlanter, ...] = ()
 
 
 def _pick_members(frame: pl.DataFrame, n: int, salt: object) -> list[str]:
@@ -1359,12 +1387,19 @@ def build_street(profile: StreetProfile, quotas: DistrictQuotas, seed: int, book
     return StreetData(profile, orgs, pop, make_staff(profile, seed), events)
 
 
-def build_district(seed: int = 2015, scale: float = 1.0, streets: Sequence[Street] = STREETS) -> District:
+def build_district(seed: int = 2015, scale: float = 1.0, streets: Sequence[Street] = STREETS,
+                   planters: Sequence[SignalPlanter] | None = None) -> District:
+    """The district with its planted warning signals (``planters``: default
+    :data:`pipelines.generate.signals.SIGNAL_PLANTERS`; ``()`` for none)."""
+    if planters is None:
+        from .signals import SIGNAL_PLANTERS  # the planters build on this module
+
+        planters = SIGNAL_PLANTERS
     profiles = make_profiles(seed, scale, streets)
     quotas = make_quotas(seed, profiles)
     book = NameBook()
     district = District(seed, scale, [build_street(p, quotas, seed, book) for p in profiles])
-    for planter in SIGNAL_PLANTERS:
+    for planter in planters:
         planter(district, rng_for(seed, "signal", getattr(planter, "__name__", "signal")))
     return district
 
@@ -1466,11 +1501,24 @@ def plan_file(seed: int, profile: StreetProfile, dataset: str, stem: str, typed:
     table = render_table(_clerk_habits(typed, ds, rng, (seed, "habits", code, stem)), ds, style)
     if fmt.kind == "csv" and rng.random() < 0.05:
         _full_width_cell(table, rng)
-    path = f"inbox/{code}/{dataset}/{stem}.{fmt.ext}"
     sent = datetime.combine(due + timedelta(days=rng.randint(1, 6)), datetime.min.time()) + timedelta(
         seconds=rng.randint(9 * 3600, 17 * 3600)
     )
-    return PlannedFile(path=path, dataset=dataset, street_code=code, fmt=fmt, table=table, submitted_at=sent)
+    pf = PlannedFile(path=f"inbox/{code}/{dataset}/{stem}.{fmt.ext}", dataset=dataset, street_code=code,
+                     fmt=fmt, table=table, submitted_at=sent)
+    if fmt.encoding == "gbk" and table.height <= 50 and _valid_utf8(planned_bytes(pf)):
+        # A short GBK export with little Chinese can happen to be valid UTF-8 too (欠薪 is):
+        # no reader could tell, so the clerk's software writes UTF-8 with a BOM instead.
+        pf.fmt = FileFormat("csv", "utf-8-sig", "\r\n")
+    return pf
+
+
+def _valid_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def plan_street(seed: int, sd: StreetData) -> list[PlannedFile]:

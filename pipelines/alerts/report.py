@@ -1,0 +1,54 @@
+"""The open alerts as lines for a terminal (``union-warehouse run`` / ``demo``)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import duckdb
+
+from pipelines.config import Settings
+
+from .levels import LEVELS, severity
+from .model import OPEN, Alert
+from .store import ALERT_COLUMNS, state_lock
+
+
+def open_alerts(settings: Settings) -> list[Alert]:
+    """Every open alert, most severe first (warnings before operator alerts at a level)."""
+    path = settings.alerts_state_path
+    if not path.exists():
+        return []
+    with state_lock(path), duckdb.connect(str(path), read_only=True) as con:
+        rows = con.execute(
+            f"select {', '.join(ALERT_COLUMNS)} from alerts where status = ?", [OPEN]
+        ).fetchall()
+    alerts = [Alert(*r) for r in rows]
+    return sorted(
+        alerts,
+        key=lambda a: (
+            -severity(a.level),
+            a.rule_kind != "labour",
+            a.rule_code,
+            a.area_code,
+            a.entity_key,
+        ),
+    )
+
+
+def open_alert_lines(settings: Settings, limit: int = 50) -> list[str]:
+    """A heading with the counts, then one line per open alert (its Chinese message)."""
+    alerts = open_alerts(settings)
+    if not alerts:
+        return ["Open alerts: none"]
+    labour = Counter(a.level for a in alerts if a.rule_kind == "labour")
+    ops = sum(a.rule_kind != "labour" for a in alerts)
+    by_level = ", ".join(f"{lv} {labour[lv]}" for lv in LEVELS if labour[lv]) or "none"
+    lines = [
+        f"Open alerts: {sum(labour.values())} warning(s) ({by_level}), {ops} operator alert(s)"
+    ]
+    lines += [f"  {a.message}" for a in alerts[:limit]]
+    if len(alerts) > limit:
+        lines.append(
+            f"  ... and {len(alerts) - limit} more (table alerts in {settings.alerts_state_path})"
+        )
+    return lines

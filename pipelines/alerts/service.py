@@ -1,0 +1,197 @@
+"""One alert run: evaluate, record the lifecycle, deliver. Also the run-failure path.
+
+    report = run_alerts(settings, as_of=date(2015, 12, 31), run_id="...", sinks=[...])
+
+reads the working warehouse read-only, the ledger and the quality verdicts; writes only
+the alert state file and the sinks.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import duckdb
+
+from pipelines.config import Settings
+from pipelines.ingest.ledger import read_ledger
+from pipelines.quality.runner import blocked_submissions
+
+from .evaluate import evaluate_labour, evaluate_operator, evaluated_codes, fire
+from .levels import LEVELS
+from .lifecycle import Change, reconcile
+from .model import OPEN, Alert, Firing, RunContext
+from .rulefile import RuleSet, load_rules
+from .rules import RUN_FAILED, OperatorInputs, run_failure
+from .sinks import Sink
+from .store import AlertStore
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+@dataclass
+class AlertRunReport:
+    """Counts of one run (no personal data): for logs and Dagster metadata."""
+
+    firings: int = 0
+    events: Counter[tuple[str, str]] = field(default_factory=Counter)  # (event type, level)
+    open_by_level: dict[str, int] = field(default_factory=dict)
+    open_by_kind: dict[str, int] = field(default_factory=dict)
+    delivered: dict[str, int] = field(default_factory=dict)  # this run, per sink
+    failed: dict[str, int] = field(default_factory=dict)
+    still_due: dict[str, int] = field(default_factory=dict)  # after this run, per sink
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def count(self, event_type: str) -> int:
+        return sum(n for (kind, _), n in self.events.items() if kind == event_type)
+
+    def metadata(self) -> dict[str, Any]:
+        by_level = {
+            f"{kind}_by_level": {lv: self.events.get((kind, lv), 0) for lv in LEVELS}
+            for kind in ("opened", "escalated", "reopened", "resolved")
+        }
+        return {
+            "firings": self.firings,
+            "open_alerts": sum(self.open_by_level.values()),
+            "open_by_level": {lv: self.open_by_level.get(lv, 0) for lv in LEVELS},
+            "open_by_kind": self.open_by_kind,
+            "opened": self.count("opened"),
+            "escalated": self.count("escalated"),
+            "deescalated": self.count("deescalated"),
+            "reopened": self.count("reopened"),
+            "resolved": self.count("resolved"),
+            **by_level,
+            "delivered": self.delivered,
+            "delivery_failures": self.failed,
+            "deliveries_due": self.still_due,
+            "timings_s": self.timings,
+        }
+
+
+def deliver_pending(
+    store: AlertStore, sinks: Sequence[Sink], now: datetime, report: AlertRunReport
+) -> None:
+    """Send every event each sink has not yet taken, oldest first; record each outcome."""
+    for sink in sinks:
+        due = store.pending(sink.name)
+        if not due:
+            continue
+        outcomes = sink.send([event.payload(alert) for event, alert in due])
+        store.record_attempts(sink.name, outcomes, now)
+        report.delivered[sink.name] = sum(err is None for err in outcomes.values())
+        report.failed[sink.name] = sum(err is not None for err in outcomes.values())
+    counts = store.delivery_counts()
+    report.still_due = {
+        s.name: sum(n for st, n in counts.get(s.name, {}).items() if st != "delivered")
+        for s in sinks
+    }
+
+
+def _record(
+    store: AlertStore,
+    firings: Sequence[Firing],
+    in_scope: Callable[[Alert], bool],
+    ctx: RunContext,
+    sinks: Sequence[Sink],
+    report: AlertRunReport,
+) -> list[Change]:
+    changes = reconcile(store.alerts(), firings, in_scope, ctx)
+    store.apply(changes, [s.name for s in sinks])
+    report.firings = len(firings)
+    report.events = Counter(
+        (c.event.event_type, c.event.level) for c in changes if c.event is not None
+    )
+    opened = store.open_alerts()
+    report.open_by_level = dict(Counter(a.level for a in opened))
+    report.open_by_kind = dict(Counter(a.rule_kind for a in opened))
+    return changes
+
+
+def run_alerts(
+    settings: Settings,
+    *,
+    as_of: date,
+    run_id: str,
+    sinks: Sequence[Sink],
+    rules: RuleSet | None = None,
+    job_name: str | None = None,
+    now: datetime | None = None,
+) -> AlertRunReport:
+    """Evaluate every enabled rule, update the alert state, deliver the news.
+
+    Resolves: open alerts of the batch-evaluated rules that no longer fire (and of
+    disabled rules), and, with ``job_name``, that job's OPS_RUN_FAILED alert (this run
+    got this far, so the job works again)."""
+    rules = rules or load_rules()
+    now = now or utc_now()
+    report = AlertRunReport()
+    t0 = time.perf_counter()
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        firings = evaluate_labour(con, as_of, rules)
+    t1 = time.perf_counter()
+    inputs = OperatorInputs(read_ledger(settings.ledger_path), blocked_submissions(settings), now)
+    firings += evaluate_operator(inputs, rules)
+    t2 = time.perf_counter()
+    codes = evaluated_codes(rules)
+
+    def in_scope(a: Alert) -> bool:
+        return a.rule_code in codes or (
+            a.rule_code == RUN_FAILED and a.entity_key == f"job:{job_name}"
+        )
+
+    with AlertStore.open(settings.alerts_state_path) as store:
+        _record(store, firings, in_scope, RunContext(run_id, as_of, now), sinks, report)
+        t3 = time.perf_counter()
+        deliver_pending(store, sinks, now, report)
+    t4 = time.perf_counter()
+    report.timings = {
+        "evaluate_warehouse": round(t1 - t0, 3),
+        "evaluate_operator": round(t2 - t1, 3),
+        "record": round(t3 - t2, 3),
+        "deliver": round(t4 - t3, 3),
+    }
+    return report
+
+
+def record_run_failure(
+    settings: Settings,
+    *,
+    job_name: str,
+    run_id: str,
+    failed_steps: Sequence[str],
+    error: str,
+    as_of: date,
+    sinks: Sequence[Sink],
+    rules: RuleSet | None = None,
+    now: datetime | None = None,
+) -> AlertRunReport:
+    """Open (or update) the job's OPS_RUN_FAILED alert and deliver it: the run-failure
+    sensor calls this; a command line that runs a job in-process may too."""
+    rules = rules or load_rules()
+    now = now or utc_now()
+    report = AlertRunReport()
+    rule = rules[RUN_FAILED]
+    with AlertStore.open(settings.alerts_state_path) as store:
+        firings: list[Firing] = []
+        if rule.enabled:
+            current = next(
+                (
+                    a
+                    for a in store.alerts(OPEN).values()
+                    if a.rule_code == RUN_FAILED and a.entity_key == f"job:{job_name}"
+                ),
+                None,
+            )
+            previous = json.loads(current.evidence) if current else None
+            firing = fire(run_failure(job_name, run_id, failed_steps, error, previous), rule)
+            firings = [firing] if firing else []
+        _record(store, firings, lambda a: False, RunContext(run_id, as_of, now), sinks, report)
+        deliver_pending(store, sinks, now, report)
+    return report
