@@ -57,16 +57,12 @@ def test_the_asset_reads_what_the_warehouse_builds() -> None:
 def test_wired_into_the_projects_definitions_the_pipeline_job_ends_with_alerts(
     settings: Settings,
 ) -> None:
-    """What pipelines/definitions.py will hold: the asset, the sensor, the resource."""
-    defs = dg.Definitions.merge(
-        build_definitions(settings),
-        dg.Definitions(
-            assets=[alert_state],
-            sensors=[alert_on_run_failure],
-            resources={"alert_sinks": AlertSinks()},
-        ),
-    )
-    assert ALERTS_KEY in defs.resolve_asset_graph().get_all_asset_keys()
+    """pipelines/definitions.py holds the asset, the sensor and the resource; publishing
+    waits for the alerts."""
+    defs = build_definitions(settings)
+    graph = defs.resolve_asset_graph()
+    assert ALERTS_KEY in graph.get_all_asset_keys()
+    assert ALERTS_KEY in graph.get(dg.AssetKey(["published", "warehouse"])).parent_keys
     assert defs.resolve_sensor_def(SENSOR_NAME)
     job = defs.resolve_job_def(PIPELINE_JOB)
     assert ALERTS_KEY in job.asset_layer.asset_graph.get_all_asset_keys()
