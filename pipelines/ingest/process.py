@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from pipelines.config import Settings
 from pipelines.contract import DATASETS, DATASETS_BY_NAME, Dataset, is_known_street, rule
+from pipelines.faults import fault_point
 
 from .dropzone import FileState, list_inbox, locate, sha256_of
 from .ledger import LedgerEntry, LedgerIndex, Status, append_entries, ingest_lock, read_ledger
@@ -103,6 +104,7 @@ def ingest_pending(
                 continue
             if entry is None:
                 continue
+            fault_point("ingest.landed")  # crash-safety tests: outputs landed, ledger not yet
             append_entries(settings.ledger_path, [entry])
             _remember(index, entry)
             result.entries.append(entry)

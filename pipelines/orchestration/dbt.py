@@ -30,6 +30,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from pipelines.config import Settings
+from pipelines.faults import fault_point
 from pipelines.ingest.ledger import Status, read_ledger
 from pipelines.quality.runner import unchecked
 from pipelines.warehouse.bootstrap import ensure_dbt_inputs
@@ -205,6 +206,9 @@ def build_dbt_assets(project: DbtProject = DBT_PROJECT) -> dg.AssetsDefinition:
         with dbt_environment(settings):
             args = ["build", "--vars", dbt_vars, *(["--full-refresh"] if config.full_refresh else [])]
             invocation = dbt.cli(args, context=context, target_path=build_target_path(project))
-            yield from invocation.stream()
+            for event in invocation.stream():
+                yield event
+                if isinstance(event, dg.Output | dg.AssetMaterialization):
+                    fault_point("dbt.materialized")  # crash-safety tests: kill mid-build
 
     return warehouse_models

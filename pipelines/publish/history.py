@@ -10,15 +10,26 @@ rewritten), outside the working warehouse so a rebuild from scratch cannot lose 
 
 A re-run on unchanged inputs adds a publish row but no indicator versions: a version is
 only appended where a value column differs from the latest version of that row.
+
+Crash safety: the published warehouse is the commit point. A publish writes its
+indicator versions, swaps the published file, and only then writes its publish row
+(:meth:`HistoryStore.append_versions`, the swap, :meth:`HistoryStore.commit`). An
+indicator file without a publish row therefore belongs to a publish that was killed
+before or just after its swap; the next publish calls :meth:`HistoryStore.discard_orphans`
+first, which deletes it when the published warehouse does not list that publish (the
+swap never happened: nobody saw those versions) and restores the missing publish row
+from the published warehouse's ``audit.publish_manifest`` when it does.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -29,6 +40,21 @@ VALUE_COLUMNS = [
     "numerator", "denominator", "value", "target", "target_comparator", "met_threshold", "status", "is_complete",
 ]
 STAMP_COLUMNS = ["version_number", "publish_id", "run_id", "computed_at", "code_version"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OrphanReport:
+    """What :meth:`HistoryStore.discard_orphans` found left by a killed publish."""
+
+    discarded: list[int] = field(default_factory=list)  # never swapped in: versions deleted
+    restored: list[int] = field(default_factory=list)  # swapped in: publish row written back
+    temporaries: int = 0  # half-written files removed
+
+    @property
+    def clean(self) -> bool:
+        return not (self.discarded or self.restored or self.temporaries)
 
 
 @dataclass(frozen=True)
@@ -67,14 +93,78 @@ class HistoryStore:
             return None
         return history.sort("version_number").group_by(KEY, maintain_order=True).last()
 
-    def append(self, publish_id: int, new_versions: pl.DataFrame, publish_row: pl.DataFrame) -> None:
-        """Indicator versions first, then the publish row that vouches for them: a crash
-        between the two leaves versions whose publish id has no row; the next publish
-        finds their values already current and appends nothing twice."""
-        name = f"{publish_id:08d}.parquet"
+    def append_versions(self, publish_id: int, new_versions: pl.DataFrame) -> None:
+        """First step of a publish: its new indicator versions (nothing when none changed).
+        Not history yet: only :meth:`commit` after the swap makes them so."""
         if new_versions.height:
-            _atomic_write(new_versions.to_arrow(), self.indicators_dir / name)
-        _atomic_write(publish_row.to_arrow(), self.publishes_dir / name)
+            _atomic_write(new_versions.to_arrow(), self.indicators_dir / _name(publish_id))
+
+    def commit(self, publish_id: int, publish_row: pl.DataFrame) -> None:
+        """Last step of a publish, after the published warehouse was swapped in: the
+        publish row that vouches for the versions of ``publish_id``."""
+        _atomic_write(publish_row.to_arrow(), self.publishes_dir / _name(publish_id))
+
+    def append(self, publish_id: int, new_versions: pl.DataFrame, publish_row: pl.DataFrame) -> None:
+        """Both steps at once, for a history kept without a published warehouse."""
+        self.append_versions(publish_id, new_versions)
+        self.commit(publish_id, publish_row)
+
+    def discard_orphans(self, published: Path | None = None) -> OrphanReport:
+        """Undo what a killed publish left; call before computing the next publish.
+
+        Indicator files without a publish row were written by a publish that did not
+        finish. When the published warehouse ``published`` lists that publish in
+        ``audit.publish_manifest`` it was swapped in (killed between the swap and
+        :meth:`commit`): its publish row is written back from there. Otherwise analysts
+        never saw it: the file is deleted, and the next publish computes its versions
+        afresh. Publish rows the published warehouse lists but the history lacks (a
+        publish with no new versions killed after its swap) are written back too.
+        Half-written temporary files are removed."""
+        temporaries = 0
+        for folder in (self.indicators_dir, self.publishes_dir):
+            for tmp in folder.glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
+                temporaries += 1
+        committed = {int(p.stem) for p in self.publish_files() if p.stem.isdigit()}
+        swapped = _published_rows(published)
+        restored: list[int] = []
+        if swapped is not None:
+            for row in swapped.filter(~pl.col("publish_id").is_in(sorted(committed))).iter_slices(1):
+                publish_id = int(row["publish_id"][0])
+                self.commit(publish_id, row)
+                committed.add(publish_id)
+                restored.append(publish_id)
+        discarded: list[int] = []
+        for path in self.indicator_files():
+            if path.stem.isdigit() and int(path.stem) not in committed:
+                path.unlink()
+                discarded.append(int(path.stem))
+        report = OrphanReport(discarded, restored, temporaries)
+        if not report.clean:
+            log.warning("history: discarded versions of unpublished publish(es) %s, restored publish row(s) %s, "
+                        "removed %d temporary file(s)", discarded, restored, temporaries)
+        return report
+
+
+def _name(publish_id: int) -> str:
+    return f"{publish_id:08d}.parquet"
+
+
+def _published_rows(published: Path | None) -> pl.DataFrame | None:
+    """The publish log of the published warehouse, or None when there is none to read."""
+    if published is None or not published.exists():
+        return None
+    # Attached from an in-memory database rather than connected: a connection to a path
+    # this process already has open would reuse that (possibly replaced) file.
+    with duckdb.connect(":memory:") as con:
+        con.execute("attach ? as published (read_only)", [str(published)])
+        [(present,)] = con.execute(
+            "select count(*) from duckdb_tables() where database_name = 'published' "
+            "and schema_name = 'audit' and table_name = 'publish_manifest'"
+        ).fetchall()
+        if not present:
+            return None
+        return con.sql("select * from published.audit.publish_manifest order by publish_id").pl()
 
 
 def _atomic_write(table: pa.Table, target: Path) -> None:

@@ -21,6 +21,7 @@ import duckdb
 import polars as pl
 
 from pipelines.config import Settings
+from pipelines.faults import fault_point
 from pipelines.publish.code_version import code_version
 from pipelines.publish.history import STAMP_COLUMNS, HistoryStore, changed_rows, values_fingerprint
 
@@ -35,14 +36,6 @@ COPIED: dict[str, list[str] | None] = {
 }
 
 ALERT_TABLES = ("alerts", "alert_events")
-# the interface's columns, for a warehouse published before any alert was evaluated
-EMPTY_ALERT_TABLES = {
-    "alerts": "alert_id varchar, rule_code varchar, level varchar, area_code varchar, entity_key varchar, "
-    "status varchar, first_seen timestamptz, last_seen timestamptz, message varchar, evidence varchar",
-    "alert_events": "alert_id varchar, event varchar, level varchar, status varchar, run_id varchar, "
-    "recorded_at timestamptz, message varchar, evidence varchar",
-}
-
 
 @dataclass(frozen=True)
 class PublishResult:
@@ -76,11 +69,17 @@ def _included_submissions(working: Path) -> list[str]:
 
 def publish(settings: Settings, run_id: str, *, now: datetime | None = None) -> PublishResult:
     """Append the changed indicator versions to history and swap in a new published
-    warehouse. Call only after every blocking check passed."""
+    warehouse. Call only after every blocking check passed.
+
+    Crash-safe in this order: what a killed publish left is undone first
+    (:meth:`HistoryStore.discard_orphans`), the new versions are written, the new file
+    is renamed over the published one, and only then is the publish row written (the
+    swap is the commit)."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     working = settings.warehouse_path
     history = HistoryStore(settings.data_dir / "history")
+    history.discard_orphans(settings.published_path)  # what a killed publish left behind
     values = read_indicator_values(working)
     version = code_version()
     manifest_id = str(values["manifest_id"][0]) if values.height else ""
@@ -108,10 +107,12 @@ def publish(settings: Settings, run_id: str, *, now: datetime | None = None) -> 
     tmp = settings.published_path.with_name(f".warehouse.{run_id}.tmp")
     tmp.unlink(missing_ok=True)
     tables = _build(tmp, settings, values, new_versions, history, publish_row, run_id, now, version)
-    history.append(publish_id, new_versions.select(values.columns + STAMP_COLUMNS), publish_row)
+    history.append_versions(publish_id, new_versions.select(values.columns + STAMP_COLUMNS))
+    fault_point("publish.history_appended")  # crash-safety tests: history written, no swap yet
     _fsync(tmp)
     os.replace(tmp, settings.published_path)
     _fsync(settings.published_path.parent)
+    history.commit(publish_id, publish_row)  # the swap happened: the versions are history now
     seconds = time.perf_counter() - started
     log.info("published %s (publish %d: %d indicator rows, %d new versions, %d tables) in %.1f s",
              settings.published_path, publish_id, values.height, new_versions.height, len(tables), seconds)
@@ -185,21 +186,31 @@ def _copy_receipt_summaries(con: duckdb.DuckDBPyConnection, settings: Settings) 
 
 
 def _copy_alerts(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """alerts.alerts and alerts.alert_events from the alert state file (read under its
+    lock, so never half-way through an evaluation); empty tables of the same shape
+    before any alert was evaluated."""
+    from pipelines.alerts.store import schema_sql, state_lock
+
     con.execute("create schema if not exists alerts")
     state = settings.alerts_state_path
     copied: set[str] = set()
     if state.exists():
-        con.execute(f"attach '{_sql_path(state)}' as alert_state (read_only)")
-        present = {r[0] for r in con.execute(
-            "select table_name from duckdb_tables() where database_name = 'alert_state'").fetchall()}
+        with state_lock(state):
+            con.execute(f"attach '{_sql_path(state)}' as alert_state (read_only)")
+            present = {r[0] for r in con.execute(
+                "select table_name from duckdb_tables() where database_name = 'alert_state'").fetchall()}
+            for name in ALERT_TABLES:
+                if name in present:
+                    con.execute(f"create table alerts.{name} as from alert_state.main.{name}")
+                    copied.add(name)
+            con.execute("detach alert_state")
+    if copied != set(ALERT_TABLES):
+        con.execute("create schema if not exists alerts_empty")
+        con.execute(schema_sql("alerts_empty"))
         for name in ALERT_TABLES:
-            if name in present:
-                con.execute(f"create table alerts.{name} as from alert_state.main.{name}")
-                copied.add(name)
-        con.execute("detach alert_state")
-    for name in ALERT_TABLES:
-        if name not in copied:
-            con.execute(f"create table alerts.{name} ({EMPTY_ALERT_TABLES[name]})")
+            if name not in copied:
+                con.execute(f"create table alerts.{name} as from alerts_empty.{name}")
+        con.execute("drop schema alerts_empty cascade")
 
 
 def _sql_path(path: Path) -> str:
