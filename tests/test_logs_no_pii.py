@@ -98,7 +98,7 @@ def test_logs_and_run_metadata_hold_no_personal_data(tmp_path_factory: pytest.Te
 
     logs = run.stderr_path.read_text(errors="replace") + "\n" + (run.root / "cli.stdout").read_text(errors="replace")
     # the logs are there and say what happened in counts and timings
-    assert re.search(r"ingested path=\S+ dataset=members street=\d{9} status=loaded read=\d+ loaded=\d+", logs)
+    assert re.search(r"ingested file=inbox/\d{9}/members/#[0-9a-f]{10}\.\w+ seq=\d+ sha256=[0-9a-f]{12} dataset=members street=\d{9} status=loaded read=\d+ loaded=\d+", logs)
     assert re.search(r"Step timings: ingest_submissions [\d.]+ s", logs)
     assert leaks(logs, personal, vocabulary) == {}
 
@@ -115,3 +115,23 @@ def test_the_leak_finder_finds_a_leak() -> None:
     assert leaks(text, personal, {"李四"}) == {"name": ["王小明"], "id_number": ["11010119900307123X"],
                                               "phone": ["13812345678"]}
     assert leaks("rows_loaded=12 in 0.3 s", personal, set()) == {}
+
+
+def test_a_file_named_after_a_person_is_not_named_in_the_log(tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
+    """Streets name their own files, sometimes after the member they concern: the log
+    line says which file through its folders and a digest, the ledger keeps the name."""
+    import logging
+
+    from pipelines.ingest.ledger import read_ledger
+    from pipelines.ingest.process import ingest_pending
+
+    settings = Settings(raw_dir=tmp_path / "raw", data_dir=tmp_path / "data", pii_key="k")
+    folder = settings.inbox / "110101003" / "members"
+    folder.mkdir(parents=True)
+    (folder / "王小明入会申请.csv").write_text("姓名,身份证号\n王小明,11010119900307123X\n", encoding="utf-8")
+    with caplog.at_level(logging.INFO):
+        ingest_pending(settings, run_id="r")
+    (entry,) = read_ledger(settings.ledger_path)
+    assert entry.path.endswith("王小明入会申请.csv")
+    assert "ingested file=inbox/110101003/members/#" in caplog.text
+    assert "王小明" not in caplog.text and "11010119900307123X" not in caplog.text

@@ -28,6 +28,18 @@ class FileState:
     def token(self) -> str:
         return f"{self.size}:{self.mtime_ns}"
 
+    def log_ref(self) -> str:
+        """How log lines name the file: its folders and a digest of the path, not the
+        street's own file name (which may carry a person's name); the ledger maps back."""
+        return log_ref(self.path)
+
+
+def log_ref(path: str) -> str:
+    folders, _, name = path.rpartition("/")
+    suffix = name.rsplit(".", 1)[1][:8] if "." in name else ""
+    digest = hashlib.sha256(path.encode("utf-8")).hexdigest()[:10]
+    return f"{folders}/#{digest}{'.' + suffix if suffix else ''}"
+
 
 @dataclass(frozen=True)
 class Location:

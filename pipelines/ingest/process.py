@@ -23,7 +23,7 @@ from pipelines.config import Settings
 from pipelines.contract import DATASETS, DATASETS_BY_NAME, Dataset, is_known_street, rule
 from pipelines.faults import fault_point
 
-from .dropzone import FileState, list_inbox, locate, sha256_of
+from .dropzone import FileState, list_inbox, locate, log_ref, sha256_of
 from .ledger import LedgerEntry, LedgerIndex, Status, append_entries, ingest_lock, read_ledger
 from .model import LINE, FileRejected, RawTable, Validated
 from .readers import read_submission
@@ -96,10 +96,11 @@ def ingest_pending(
             try:
                 entry = _process_one(settings, fs, index, run_id)
             except FileNotFoundError:
-                log.warning("file vanished before it was read: %s", fs.path)
+                log.warning("file vanished before it was read: %s", fs.log_ref())
                 continue
             except Exception as exc:  # a bug or an I/O fault: not the street's fault
-                log.exception("internal error on %s; it stays pending", fs.path)
+                # the type only: an exception's text or traceback may quote the file name
+                log.error("internal error (%s) on %s; it stays pending", type(exc).__name__, fs.log_ref())
                 result.errors.append((fs.path, type(exc).__name__))
                 continue
             if entry is None:
@@ -109,8 +110,8 @@ def ingest_pending(
             _remember(index, entry)
             result.entries.append(entry)
             log.info(
-                "ingested path=%s dataset=%s street=%s status=%s read=%d loaded=%d quarantined=%d",
-                entry.path, entry.dataset, entry.street_code, entry.status,
+                "ingested file=%s seq=%d sha256=%s dataset=%s street=%s status=%s read=%d loaded=%d quarantined=%d",
+                log_ref(entry.path), entry.seq, entry.sha256[:12], entry.dataset, entry.street_code, entry.status,
                 entry.rows_read, entry.rows_loaded, entry.rows_quarantined,
             )
             if progress:
