@@ -47,18 +47,22 @@ def run_pipeline(settings: Settings, as_of: date | None = None):  # type: ignore
     import dagster as dg
 
     from pipelines.definitions import PIPELINE_JOB, build_definitions
+    from pipelines.orchestration.run_recovery import PID_TAG, owner_tags, reclaim_dead_runs
 
     _prepare_dagster_home(settings)
     defs = build_definitions(settings)
     job = defs.resolve_job_def(PIPELINE_JOB)
     with dg.DagsterInstance.get() as instance:
+        # a killed earlier run would otherwise hold the warehouse_writer slot forever
+        for run_id in reclaim_dead_runs(instance):
+            print(f"an earlier run ({run_id}) was killed: marked failed, its warehouse slot freed", flush=True)
         run_config = {
             "resources": {"as_of": {"config": {"as_of": as_of.isoformat() if as_of else ""}}},
             # the run's full event log is in the instance (dagster dev); the terminal gets warnings
             "loggers": {"console": {"config": {"log_level": os.environ.get("UNION_LOG_LEVEL", "WARNING")}}},
         }
         return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config,
-                                      tags={"union/trigger": "cli"})
+                                      tags={"union/trigger": "cli", PID_TAG: str(os.getpid()), **owner_tags()})
 
 
 def step_timings(result) -> dict[str, float]:  # type: ignore[no-untyped-def]

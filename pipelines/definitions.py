@@ -21,6 +21,7 @@ from pipelines.orchestration.quality import quality_suites
 from pipelines.orchestration.receipts import street_receipts
 from pipelines.orchestration.reports import build_dbt_docs_asset
 from pipelines.orchestration.resources import AsOf, UnionPaths
+from pipelines.orchestration.run_recovery import build_reclaim_sensor, owner_tags
 from pipelines.orchestration.sensors import build_inbox_sensor
 
 PIPELINE_JOB = "process_submissions_job"
@@ -32,6 +33,7 @@ process_submissions_job = dg.define_asset_job(
     # steps run one after the other anyway (one warehouse writer); a process per step
     # cost ~74 s of a 124 s drop-to-publish latency (bench/event_latency.py)
     executor_def=dg.in_process_executor,
+    tags=owner_tags(),  # the host its runs execute on, for reclaiming killed runs
 )
 
 
@@ -63,7 +65,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         asset_checks=[quality_suites, indicator_gates],
         jobs=[process_submissions_job, nightly_rebuild_job, monthly_export_job],
         schedules=[nightly_rebuild_schedule, monthly_export_schedule],
-        sensors=[build_inbox_sensor(PIPELINE_JOB), alert_on_run_failure],
+        sensors=[build_inbox_sensor(PIPELINE_JOB), alert_on_run_failure, build_reclaim_sensor()],
         resources={
             "paths": UnionPaths.from_settings(settings),
             "as_of": AsOf(),

@@ -147,23 +147,16 @@ def _live_processes_in_group(pgid: int) -> list[int]:
     return live
 
 
-def release_killed_runs(data_dir: Path) -> dict[str, list[str]]:
-    """Fail the Dagster runs the kills left 'started' and free the pool slots they held.
-
-    Returns {run_id: [pools whose slot it held]}. ``union-warehouse run`` does not do
-    this itself yet: without it the next run waits forever for the ``warehouse_writer``
-    slot of a run that no longer exists (see docs/operations.md)."""
-    held: dict[str, list[str]] = {}
+def runs_left_started(data_dir: Path) -> dict[str, list[str]]:
+    """The Dagster runs a kill left 'started', with the pools whose slot each still holds
+    (read only: reclaiming them is the next ``union-warehouse run``'s job)."""
     with dg.DagsterInstance.from_config(str(data_dir / "dagster")) as instance:
-        storage = instance.event_log_storage
-        claimed = {s.run_id for s in storage.get_concurrency_info(WAREHOUSE_POOL).claimed_slots}
+        claimed = {s.run_id for s in instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL).claimed_slots}
         live = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING]
-        for record in instance.get_run_records(dg.RunsFilter(statuses=live)):
-            run = record.dagster_run
-            held[run.run_id] = [WAREHOUSE_POOL] if run.run_id in claimed else []
-            instance.report_run_failed(run, message="the process running it was killed")
-            storage.free_concurrency_slots_for_run(run.run_id)
-    return held
+        return {
+            r.dagster_run.run_id: [WAREHOUSE_POOL] if r.dagster_run.run_id in claimed else []
+            for r in instance.get_run_records(dg.RunsFilter(statuses=live))
+        }
 
 
 # --- the input, generated once per session and copied byte for byte (mtimes too) ------------
@@ -338,8 +331,8 @@ def test_a_run_killed_at_each_step_recovers_to_the_clean_runs_warehouse(
         assert _wait_for(lambda: not _live_processes_in_group(run.proc.pid)), "dbt outlived the kill"
         assert {e.path for e in read_ledger(settings.ledger_path)} == inbox
         assert settings.warehouse_path.exists() and not settings.published_path.exists()
-        held = release_killed_runs(settings.data_dir)
-        assert [WAREHOUSE_POOL] in held.values(), f"the killed build held the writer slot: {held}"
+        held = runs_left_started(settings.data_dir)
+        assert [WAREHOUSE_POOL] in held.values(), f"the killed build should hold the writer slot: {held}"
 
         # 3. killed mid-publish: history has the new versions, the published file is not swapped
         run = CliRun.start(root, "publish.history_appended")
@@ -349,12 +342,19 @@ def test_a_run_killed_at_each_step_recovers_to_the_clean_runs_warehouse(
         assert [p.name for p in history.indicator_files()] == ["00000001.parquet"]
         assert history.publish_files() == [] and not settings.published_path.exists()
         assert list(settings.published_path.parent.glob(".warehouse.*.tmp"))
-        release_killed_runs(settings.data_dir)
+        # this run got the writer slot only because it reclaimed the build killed before
+        said = (root / "cli.stdout").read_text()
+        assert all(f"an earlier run ({run_id}) was killed" in said for run_id in held), said[-2000:]
+        killed_publish = runs_left_started(settings.data_dir)
+        assert len(killed_publish) == 1 and not set(killed_publish) & set(held)
 
         # 4. the rerun completes
         run = CliRun.start(root)
         assert run.wait() == 0, run.tail()
         timings["rerun to completion"] = run.seconds or 0
+        said = (root / "cli.stdout").read_text()
+        assert all(f"an earlier run ({run_id}) was killed" in said for run_id in killed_publish), said[-2000:]
+        assert runs_left_started(settings.data_dir) == {}
     finally:
         code = clean.wait()
     assert code == 0, clean.tail()

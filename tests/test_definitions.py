@@ -4,6 +4,7 @@ gate it, the sensors and the schedules, all from the one Definitions object."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -46,8 +47,13 @@ def test_checks_gate_landing_models_and_publishing(settings) -> None:
 def test_jobs_schedules_and_sensors(settings) -> None:
     defs = build_definitions(settings)
     assert defs.resolve_job_def(PIPELINE_JOB)
-    sensor = defs.resolve_sensor_def("inbox_sensor")
-    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    sensors = {s.name: s for s in defs.sensors}
+    assert set(sensors) == {"inbox_sensor", "alert_on_run_failure", "reclaim_dead_runs"}
+    assert sensors["inbox_sensor"].default_status == dg.DefaultSensorStatus.RUNNING
+    assert sensors["reclaim_dead_runs"].default_status == dg.DefaultSensorStatus.RUNNING
+    # every job says which host its runs execute on, so a killed run can be reclaimed
+    for name in (PIPELINE_JOB, NIGHTLY_JOB, MONTHLY_EXPORT_JOB):
+        assert defs.resolve_job_def(name).tags.get("union/host") == socket.gethostname()
     schedules = {s.name: s for s in defs.schedules}
     nightly, monthly = schedules["nightly_rebuild"], schedules["monthly_indicator_export"]
     assert (nightly.cron_schedule, nightly.job_name) == ("0 2 * * *", NIGHTLY_JOB)
@@ -72,3 +78,14 @@ def test_the_code_location_loads_as_dagster_dev_loads_it(tmp_path: Path) -> None
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "All code locations passed validation" in done.stdout + done.stderr
+
+
+def test_the_instance_queues_runs_admits_one_writer_retries_and_monitors(tmp_path: Path) -> None:
+    (tmp_path / "dagster.yaml").write_bytes((ROOT / "dagster.yaml").read_bytes())
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert instance.get_settings("telemetry") == {"enabled": False}
+        assert instance.run_coordinator.__class__.__name__ == "QueuedRunCoordinator"
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+        assert instance.run_retries_enabled and instance.run_retries_max_retries == 1
+        assert instance.run_monitoring_enabled
+        assert instance.run_monitoring_settings["free_slots_after_run_end_seconds"] == 30

@@ -9,6 +9,7 @@ from pipelines.export.run import export_indicators
 
 from .publish import PUBLISHED_KEY
 from .resources import UnionPaths
+from .run_recovery import owner_tags
 
 EXPORTS_KEY = dg.AssetKey(["reports", "indicator_exports"])
 NIGHTLY_JOB = "nightly_rebuild_job"
@@ -43,12 +44,14 @@ nightly_rebuild_job = dg.define_asset_job(
     description="Everything pending, then the warehouse rebuilt from scratch (dbt --full-refresh), "
     "every check, publish and exports.",
     config={"ops": {"warehouse_models": {"config": {"full_refresh": True}}}},
+    tags=owner_tags(),
 )
 
 monthly_export_job = dg.define_asset_job(
     MONTHLY_EXPORT_JOB,
     selection=dg.AssetSelection.assets(EXPORTS_KEY),
     description="The indicator spreadsheet and report of the published warehouse.",
+    tags=owner_tags(),
 )
 
 nightly_rebuild_schedule = dg.ScheduleDefinition(
