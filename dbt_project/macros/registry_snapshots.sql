@@ -1,15 +1,18 @@
 {#
   Every accepted snapshot of a registry (one submission per street and as_of_date: the
   later one when a date was sent twice), renamed and cast like its staging model.
+  `flag`: which snapshots, a boolean column of stg_accepted_submissions
+  (is_effective_snapshot: every street's snapshot of every date; is_current_snapshot:
+  each street's current one).
   `new_only`: restrict to the given submissions (literal sha256 list), so an incremental
   run reads only the new files (Parquet statistics skip the others).
 #}
-{% macro registry_snapshot_rows(dataset, new_only=none) -%}
+{% macro registry_snapshot_rows(dataset, new_only=none, flag='is_effective_snapshot') -%}
 with effective_submissions as (
     select submission_sha256
     from {{ ref('stg_accepted_submissions') }}
     where dataset = '{{ dataset }}'
-        and is_effective_snapshot
+        and {{ flag }}
 ),
 
 landed_rows as (
@@ -29,6 +32,43 @@ landed_rows as (
 )
 
 select * from landed_rows
+{%- endmacro %}
+
+
+{#
+  Incremental by submission (the registry staging models, int_member_snapshots): a run
+  reads and hashes only the snapshot files it has not stored yet, and
+  `delete_submissions_not` (a hook) drops the rows of every snapshot that no longer
+  qualifies (`flag`). A correction (a later submission for the same street and date) thus
+  replaces what it corrects, even when it is empty. (delete+insert on street and date
+  would join each new row with every stored row of its snapshot: quadratic.)
+  `submissions_to_add` returns the sha256 list to read, or none on a first build or a
+  --full-refresh (read them all).
+#}
+{% macro submissions_to_add(dataset, flag) -%}
+    {%- if is_incremental() and execute -%}
+        {%- set new_query -%}
+            select submission_sha256
+            from {{ ref('stg_accepted_submissions') }}
+            where dataset = '{{ dataset }}'
+                and {{ flag }}
+                and submission_sha256 not in (
+                    select distinct submission_sha256 from {{ this }} where submission_sha256 is not null
+                )
+            order by submission_sha256
+        {%- endset -%}
+        {{ return(run_query(new_query).columns[0].values() | list) }}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+
+{% macro delete_submissions_not(dataset, flag) -%}
+delete from {{ this }}
+where submission_sha256 not in (
+    select submission_sha256 from {{ ref('stg_accepted_submissions') }}
+    where dataset = '{{ dataset }}' and {{ flag }}
+)
 {%- endmacro %}
 
 

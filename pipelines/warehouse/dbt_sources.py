@@ -282,18 +282,20 @@ def render_stg_sql(d: Dataset) -> str:
     if d.is_registry:
         head.append("-- The current snapshot of every street: rows of the accepted submission with the latest")
         head.append("-- as_of_date on or before var('as_of_date') (same date: the later submission).")
+        head.append("-- Incremental by submission (macros/registry_snapshots.sql): a run reads only the")
+        head.append("-- snapshots that became current since the last, the post-hook drops those that stopped being.")
         body = f"""
-with current_submissions as (
-    select submission_sha256
-    from {{{{ ref('stg_accepted_submissions') }}}}
-    where dataset = '{d.name}' and is_current_snapshot
-),
+{{{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    post_hook="{{{{ delete_submissions_not('{d.name}', 'is_current_snapshot') }}}}"
+) }}}}
 
-landed_rows as (
-    select
-        {{{{ landed_columns('{d.name}') }}}}
-    from {{{{ source('landing', '{d.name}') }}}}
-    where _submission_sha256 in (select submission_sha256 from current_submissions)
+{{%- set new_submissions = submissions_to_add('{d.name}', 'is_current_snapshot') %}}
+
+with landed_rows as (
+    {{{{ registry_snapshot_rows('{d.name}', new_only=new_submissions, flag='is_current_snapshot') }}}}
 )
 
 select

@@ -1,35 +1,18 @@
 {#
   Every accepted member snapshot, hashed: one row per street x as_of_date x member.
-  Incremental (append): a run reads and hashes only the snapshot files it has not
-  stored yet (listed as literal sha256s so the Parquet scan skips every other file).
-  The post-hook then drops the rows of every snapshot that is no longer a street's
-  effective one for its date: a correction (a later submission for the same street and
-  as_of_date) thus replaces what it corrects, even when it is empty. (delete+insert on
-  street and date would join each new row with every stored row of its snapshot:
-  quadratic.) On a fresh database it builds from scratch.
+  Incremental by submission (macros/registry_snapshots.sql): a run hashes only the
+  snapshot files it has not stored yet, and the post-hook drops the rows of every
+  snapshot that is no longer a street's effective one for its date.
   Changing UNION_PII_KEY changes every hash: rebuild with --full-refresh.
 #}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    post_hook="delete from {{ this }} where submission_sha256 not in (select submission_sha256 from {{ ref('stg_accepted_submissions') }} where dataset = 'members' and is_effective_snapshot)"
+    post_hook="{{ delete_submissions_not('members', 'is_effective_snapshot') }}"
 ) }}
 
-{%- set new_submissions = none -%}
-{%- if is_incremental() and execute -%}
-    {%- set new_query -%}
-        select submission_sha256
-        from {{ ref('stg_accepted_submissions') }}
-        where dataset = 'members'
-            and is_effective_snapshot
-            and submission_sha256 not in (
-                select distinct submission_sha256 from {{ this }} where submission_sha256 is not null
-            )
-        order by submission_sha256
-    {%- endset -%}
-    {%- set new_submissions = run_query(new_query).columns[0].values() | list -%}
-{%- endif %}
+{%- set new_submissions = submissions_to_add('members', 'is_effective_snapshot') %}
 
 with snapshot_rows as (
     {{ registry_snapshot_rows('members', new_only=new_submissions) }}

@@ -3,6 +3,9 @@
 -- snapshot before and after each. History and change models compare consecutive
 -- snapshots of the same street through this calendar. A snapshot with no rows (an
 -- empty list) is still a snapshot: its members have all left.
+-- street_timeline_key fingerprints a street's whole timeline (every date and the
+-- submission behind it): the incremental member marts store it with their rows and
+-- rebuild exactly the streets whose key changed.
 
 with effective_snapshots as (
     select
@@ -15,18 +18,35 @@ with effective_snapshots as (
     from {{ ref('stg_accepted_submissions') }}
     where is_effective_snapshot
         and as_of_date <= {{ as_of_date() }}
+),
+
+street_timelines as (
+    select
+        dataset,
+        street_code,
+        md5(string_agg(cast(as_of_date as varchar) || '=' || submission_sha256, ',' order by as_of_date))
+            as street_timeline_key
+    from effective_snapshots
+    group by dataset, street_code
 )
 
 select
-    dataset,
-    street_code,
-    as_of_date,
-    submission_sha256,
-    ingest_seq,
-    rows_loaded,
+    effective_snapshots.dataset,
+    effective_snapshots.street_code,
+    effective_snapshots.as_of_date,
+    effective_snapshots.submission_sha256,
+    effective_snapshots.ingest_seq,
+    effective_snapshots.rows_loaded,
     row_number() over street_timeline as snapshot_number,
-    lag(as_of_date) over street_timeline as previous_as_of_date,
-    lead(as_of_date) over street_timeline as next_as_of_date,
-    lead(as_of_date) over street_timeline is null as is_current_snapshot
+    lag(effective_snapshots.as_of_date) over street_timeline as previous_as_of_date,
+    lead(effective_snapshots.as_of_date) over street_timeline as next_as_of_date,
+    lead(effective_snapshots.as_of_date) over street_timeline is null as is_current_snapshot,
+    street_timelines.street_timeline_key
 from effective_snapshots
-window street_timeline as (partition by dataset, street_code order by as_of_date)
+inner join street_timelines
+    on effective_snapshots.dataset = street_timelines.dataset
+    and effective_snapshots.street_code = street_timelines.street_code
+window street_timeline as (
+    partition by effective_snapshots.dataset, effective_snapshots.street_code
+    order by effective_snapshots.as_of_date
+)

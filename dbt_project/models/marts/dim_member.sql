@@ -3,20 +3,34 @@
 -- of the resident ID). No name, raw ID number or phone: a masked ID only. A person
 -- listed as active by two streets at once (a data problem, see the integrity tests)
 -- appears once, under the most recent snapshot; active_street_count shows it.
+-- Incremental per person, like fct_member_changes: a run recomputes the persons a
+-- changed street lists now or listed before, and those listed by several streets
+-- (macros/incremental_rebuild_scope.sql).
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=[
+        "{{ create_rebuild_scope(current_members_rebuild_scope()) }}",
+        "{{ delete_rebuild_scope() }}",
+    ]
+) }}
 
 with current_calendar as (
-    select street_code, as_of_date
+    select street_code, as_of_date, street_timeline_key
     from {{ ref('int_registry_snapshot_calendar') }}
     where dataset = 'members' and is_current_snapshot
 ),
 
 current_active_rows as (
-    select member_snapshots.*
+    select member_snapshots.*, current_calendar.street_timeline_key
     from {{ ref('int_member_snapshots') }} as member_snapshots
     inner join current_calendar
         on member_snapshots.street_code = current_calendar.street_code
         and member_snapshots.as_of_date = current_calendar.as_of_date
     where member_snapshots.status = '在会'
+        {{- in_rebuild_scope('member_snapshots.id_number_hash') }}
 ),
 
 chosen_rows as (
@@ -51,5 +65,6 @@ select
     chosen_rows.model_worker <> '无' as is_model_worker,
     chosen_rows.as_of_date as snapshot_as_of_date,
     chosen_rows.active_street_count,
-    chosen_rows.submission_sha256
+    chosen_rows.submission_sha256,
+    chosen_rows.street_timeline_key
 from chosen_rows

@@ -10,9 +10,24 @@
 --   transferred_org     active in both snapshots of the street, org_id changed
 --   status_changed      any other change of status (e.g. 退会 -> 在会)
 -- A street's first snapshot is its baseline: it produces no events.
+-- Incremental per person: a person's events depend on their rows in every street (a
+-- transfer between streets), so a run recomputes every event of the persons a changed
+-- street lists or whose events involve it, and nobody else's
+-- (macros/incremental_rebuild_scope.sql). A street with no events yet (one snapshot)
+-- counts as changed in every run, so its persons are recomputed each time.
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=[
+        "{{ create_rebuild_scope(member_changes_rebuild_scope()) }}",
+        "{{ delete_rebuild_scope() }}",
+    ]
+) }}
 
 with member_calendar as (
-    select street_code, as_of_date, previous_as_of_date, next_as_of_date
+    select street_code, as_of_date, previous_as_of_date, next_as_of_date, street_timeline_key
     from {{ ref('int_registry_snapshot_calendar') }}
     where dataset = 'members'
 ),
@@ -35,6 +50,7 @@ member_rows as (
         on member_snapshots.street_code = member_calendar.street_code
         and member_snapshots.as_of_date = member_calendar.as_of_date
     where member_snapshots.is_person_primary
+        {{- in_rebuild_scope('member_snapshots.id_number_hash') }}
 ),
 
 rows_with_previous as (
@@ -190,6 +206,13 @@ all_events as (
     select * from missing_events
     union all
     select * from in_street_events
+),
+
+events_on_timeline as (
+    select all_events.*, street_timelines.street_timeline_key
+    from all_events
+    inner join (select distinct street_code, street_timeline_key from member_calendar) as street_timelines
+        on all_events.street_code = street_timelines.street_code
 )
 
 select
@@ -212,5 +235,6 @@ select
     from_status,
     to_status,
     from_snapshot_date,
-    to_snapshot_date
-from all_events
+    to_snapshot_date,
+    street_timeline_key
+from events_on_timeline

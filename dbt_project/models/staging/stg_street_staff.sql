@@ -2,17 +2,19 @@
 -- 街道工会工作人员 (street_staff, registry, key staff_id).
 -- The current snapshot of every street: rows of the accepted submission with the latest
 -- as_of_date on or before var('as_of_date') (same date: the later submission).
-with current_submissions as (
-    select submission_sha256
-    from {{ ref('stg_accepted_submissions') }}
-    where dataset = 'street_staff' and is_current_snapshot
-),
+-- Incremental by submission (macros/registry_snapshots.sql): a run reads only the
+-- snapshots that became current since the last, the post-hook drops those that stopped being.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    post_hook="{{ delete_submissions_not('street_staff', 'is_current_snapshot') }}"
+) }}
 
-landed_rows as (
-    select
-        {{ landed_columns('street_staff') }}
-    from {{ source('landing', 'street_staff') }}
-    where _submission_sha256 in (select submission_sha256 from current_submissions)
+{%- set new_submissions = submissions_to_add('street_staff', 'is_current_snapshot') %}
+
+with landed_rows as (
+    {{ registry_snapshot_rows('street_staff', new_only=new_submissions, flag='is_current_snapshot') }}
 )
 
 select
