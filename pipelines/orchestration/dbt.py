@@ -36,7 +36,9 @@ from pipelines.config import Settings
 from pipelines.faults import fault_point
 from pipelines.ingest.ledger import Status, read_ledger
 from pipelines.quality.runner import unchecked
+from pipelines.warehouse import build_state
 from pipelines.warehouse.bootstrap import ensure_dbt_inputs
+from pipelines.warehouse.build_plan import DbtGraph, plan_build
 
 from .resources import AsOf, UnionPaths
 
@@ -190,6 +192,14 @@ def _unchecked_submissions(settings: Settings) -> int:
     return len(unchecked(settings, [e for e in entries if e.status == Status.LOADED]))
 
 
+def _selects_every_node(context: dg.AssetExecutionContext) -> bool:
+    """Whether this run materialises every dbt asset and runs every dbt test (the jobs do;
+    a hand-picked subset in the UI does not)."""
+    assets_def = context.assets_def
+    return set(context.selected_asset_keys) == set(assets_def.keys) and set(
+        context.selected_asset_check_keys) == set(assets_def.check_keys)
+
+
 class WarehouseBuildConfig(dg.Config):
     """``full_refresh``: rebuild every model from scratch, the incremental member
     snapshots included (the nightly rebuild); otherwise incremental models only add
@@ -225,13 +235,30 @@ def build_dbt_assets(project: DbtProject = DBT_PROJECT) -> dg.AssetsDefinition:
                 f"{waiting} loaded submission(s) have no quality verdict yet: the warehouse "
                 "leaves them out until the quality suites have run"
             )
-        dbt_vars = json.dumps({"as_of_date": as_of.date().isoformat()})
+        as_of_date = as_of.date().isoformat()
+        dbt_vars = json.dumps({"as_of_date": as_of_date})
+        whole = _selects_every_node(context)
+        inputs = build_state.current_inputs(settings, as_of_date, project.project_dir, _PROJECT_INPUTS)
+        exclude: list[str] = []
+        if whole:
+            graph = DbtGraph.from_manifest(json.loads(Path(manifest).read_text(encoding="utf-8")))
+            plan = plan_build(graph, build_state.read_recorded(settings.warehouse_path), inputs,
+                              full_refresh=config.full_refresh)
+            context.log.info(plan.summary())
+            if not plan.full and plan.excluded:
+                exclude = ["--exclude", " ".join(plan.excluded)]
+        else:
+            context.log.info("a subset of the dbt assets was selected: building exactly that")
+        # a build that stops half-way must not look complete: the next one is then a full one
+        build_state.forget(settings.warehouse_path)
         with dbt_environment(settings):
-            args = ["build", "--vars", dbt_vars, *(["--full-refresh"] if config.full_refresh else [])]
+            args = ["build", "--vars", dbt_vars, *(["--full-refresh"] if config.full_refresh else []), *exclude]
             invocation = dbt.cli(args, context=context, target_path=build_target_path(project))
             for event in invocation.stream():
                 yield event
                 if isinstance(event, dg.Output | dg.AssetMaterialization):
                     fault_point("dbt.materialized")  # crash-safety tests: kill mid-build
+        if whole and invocation.is_successful():
+            build_state.record(settings.warehouse_path, inputs)
 
     return warehouse_models

@@ -19,11 +19,12 @@ with loaded as (
 ),
 
 verdicts as (
+    -- audit.quality_results has read the verdict files once already
     select
-        cast(submission_sha256 as varchar) as submission_sha256,
+        submission_sha256,
         count(*) filter (where not success and severity = 'critical') as critical_failures,
         count(*) filter (where not success and severity <> 'critical') as warning_failures
-    from {{ source('pipeline_audit', 'quality_results') }}
+    from {{ ref('audit_quality_results') }}
     group by 1
 ),
 

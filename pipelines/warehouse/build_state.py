@@ -1,0 +1,75 @@
+"""What a completed warehouse build was built from, kept in the warehouse itself.
+
+The record lives in the working DuckDB file (``pipeline_state.warehouse_build_inputs``,
+one row per key: the as-of date, the dbt project's fingerprint and one fingerprint per
+dataset), so it goes wherever the file goes: a deleted or replaced warehouse has no
+record and gets a full build. It is written only after a build of every dbt node that
+succeeded, and is not published to analysts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import duckdb
+
+from pipelines.config import Settings
+from pipelines.ingest.ledger import LedgerEntry, Status, read_ledger
+from pipelines.quality.runner import results_path
+
+from .build_plan import (
+    STATE_SCHEMA,
+    STATE_TABLE,
+    build_inputs,
+    dataset_fingerprints,
+    project_fingerprint,
+)
+
+
+def describe_submission(settings: Settings, entry: LedgerEntry) -> str:
+    """One loaded submission as it matters to the models: its identity, order, date and
+    row count, and its quality verdict file (present or not, and its size)."""
+    verdict = results_path(settings, entry)
+    verdict_size = verdict.stat().st_size if verdict.exists() else -1
+    return (f"{entry.sha256}|{entry.seq}|{entry.street_code}|{entry.as_of_date}|{entry.rows_loaded}|"
+            f"verdict:{verdict_size}")
+
+
+def current_inputs(settings: Settings, as_of: str, project_dir: Path, project_inputs: Iterable[str]) -> dict[str, str]:
+    loaded = [e for e in read_ledger(settings.ledger_path) if e.status == Status.LOADED and e.dataset]
+    datasets = dataset_fingerprints((e.dataset, describe_submission(settings, e)) for e in loaded)  # type: ignore[misc]
+    return build_inputs(as_of, project_fingerprint(project_dir, project_inputs), datasets)
+
+
+def read_recorded(warehouse: Path) -> dict[str, str] | None:
+    """The inputs of the last completed build of this warehouse, or None."""
+    if not warehouse.exists():
+        return None
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        present = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+            [STATE_SCHEMA, STATE_TABLE.split(".")[1]],
+        ).fetchone()[0]  # type: ignore[index]
+        if not present:
+            return None
+        return dict(con.execute(f"select input_key, fingerprint from {STATE_TABLE}").fetchall())
+
+
+def record(warehouse: Path, inputs: Mapping[str, str]) -> None:
+    """Replace the record with ``inputs`` (one transaction)."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("begin")
+        con.execute(f"create schema if not exists {STATE_SCHEMA}")
+        con.execute(f"create or replace table {STATE_TABLE} (input_key varchar primary key, fingerprint varchar not null)")
+        con.executemany(f"insert into {STATE_TABLE} values (?, ?)", sorted(inputs.items()))
+        con.execute("commit")
+
+
+def forget(warehouse: Path) -> None:
+    """Drop the record, so the next build is a full one (before a build that may fail
+    half-way: its partial work must not look complete)."""
+    if not warehouse.exists():
+        return
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f"drop table if exists {STATE_TABLE}")
