@@ -7,7 +7,8 @@ In a temporary directory: a generated district is written to the drop zone and
 processed once with ``union-warehouse run`` (the warm warehouse a day's drop lands on;
 not timed). Then ``dagster dev -m pipelines.definitions`` starts on the same instance
 (``DAGSTER_HOME`` with the repository's ``dagster.yaml``), the ``inbox_sensor`` is
-switched on (``dagster sensor start``: it is declared STOPPED), and REPEATS times one
+started (``dagster sensor start``; it runs by default, this covers an instance where
+an operator stopped it), and REPEATS times one
 new submission (a street's dispute-case file of one case, written as ``.part`` and
 renamed, as upload tools should) is dropped; the script polls the published
 warehouse's ``audit.publish_manifest`` every 0.25 s until ``max(publish_id)`` grows,

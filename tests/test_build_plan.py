@@ -12,6 +12,7 @@ from pipelines.orchestration.dbt import prepare_manifest
 from pipelines.warehouse.build_plan import (
     AS_OF_KEY,
     FULL_SCAN_TAG,
+    PII_KEY_KEY,
     PROJECT_KEY,
     DbtGraph,
     dataset_fingerprints,
@@ -35,7 +36,7 @@ def names(graph: DbtGraph, ids: set[str] | frozenset[str]) -> set[str]:
 
 
 def inputs(**datasets: str) -> dict[str, str]:
-    base = {AS_OF_KEY: "2015-12-31", PROJECT_KEY: "p1"}
+    base = {AS_OF_KEY: "2015-12-31", PROJECT_KEY: "p1", PII_KEY_KEY: "k1"}
     return {**base, **{d: "f0" for d in DATASETS}, **datasets}
 
 
@@ -87,6 +88,12 @@ def test_a_full_build_when_nothing_can_be_assumed(graph, previous, current, full
     assert plan.full and reason in plan.reason and plan.excluded == ()
 
 
+def test_a_new_hashing_key_rebuilds_the_incremental_models_from_scratch(graph: DbtGraph) -> None:
+    plan = plan_build(graph, inputs(), {**inputs(), PII_KEY_KEY: "k2"})
+    assert plan.full and plan.full_refresh and "hashing key" in plan.reason
+    assert not plan_build(graph, inputs(), {**inputs(), AS_OF_KEY: "2016-01-31"}).full_refresh
+
+
 def test_a_dataset_seen_for_the_first_time_counts_as_changed(graph: DbtGraph) -> None:
     previous = {k: v for k, v in inputs().items() if k != "facilities"}
     assert plan_build(graph, previous, inputs()).changed_datasets == {"facilities"}
@@ -114,72 +121,3 @@ def test_fingerprints_change_with_a_submission_or_its_verdict_not_with_order() -
     assert a == b
     assert c["members"] != a["members"] and c["facilities"] == a["facilities"]
 
-
-# --- through Dagster: the op plans, records and forgets ------------------------------------
-
-
-def test_the_warehouse_build_runs_only_what_a_new_members_list_changes(tmp_path: Path) -> None:
-    import os
-
-    import dagster as dg
-    from dagster_dbt import DbtProject
-
-    from pipelines.config import Settings
-    from pipelines.orchestration.dbt import build_dbt_assets, dbt_resource
-    from pipelines.orchestration.resources import AsOf, UnionPaths
-    from pipelines.warehouse import build_state
-    from pipelines.warehouse.bootstrap import ensure_dbt_inputs
-
-    from .test_dbt_models import AS_OF, DBT_DIR, KEY, Landing, member, phase1
-
-    settings = Settings(raw_dir=tmp_path / "raw", data_dir=tmp_path / "data", pii_key=KEY)
-    ensure_dbt_inputs(settings)
-    land = Landing(settings)
-    phase1(land)
-    project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR, target_path=tmp_path / "target")
-    assets = build_dbt_assets(project)
-
-    instance = dg.DagsterInstance.ephemeral()
-
-    def build() -> dg.ExecuteInProcessResult:
-        return dg.materialize([assets], instance=instance, resources={
-            "paths": UnionPaths.from_settings(settings), "as_of": AsOf(as_of=AS_OF), "dbt": dbt_resource(project)})
-
-    def said(result: dg.ExecuteInProcessResult) -> str:
-        return "\n".join(e.user_message for e in instance.all_logs(result.run_id))
-
-    saved = os.environ.get("UNION_PII_KEY")
-    os.environ["UNION_PII_KEY"] = KEY
-    try:
-        first = build()
-        assert "full build (no completed build recorded in this warehouse)" in said(first)
-        recorded = build_state.read_recorded(settings.warehouse_path)
-        assert recorded is not None and recorded["members"]
-
-        land.submit("members", "110101001", [member("m1", "O2"), member("m5", "O1")], as_of="2015-12-31")
-        second = build()
-    finally:
-        if saved is None:
-            os.environ.pop("UNION_PII_KEY", None)
-        else:
-            os.environ["UNION_PII_KEY"] = saved
-    assert "incremental build: datasets changed since the last build: members;" in said(second)
-
-    def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
-        return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-
-    def checked(result: dg.ExecuteInProcessResult) -> set[str]:
-        return {e.check_name for e in result.get_asset_check_evaluations()}
-
-    assert {"marts/fct_dispute_cases", "staging/stg_dispute_cases", "marts/dim_member"} <= materialized(first)
-    assert {"marts/dim_member", "staging/stg_members", "marts/fct_member_changes",
-            "indicators/indicator_values"} <= materialized(second)
-    assert not {"marts/fct_dispute_cases", "staging/stg_dispute_cases", "marts/dim_union_org",
-                "reference/streets"} & materialized(second)
-    assert "unique_dim_member_member_key" in checked(first)  # full_scan: full builds only
-    assert "unique_dim_member_member_key" not in checked(second)
-    assert "not_null_dim_member_member_key" in checked(second)
-    assert len(materialized(second)) < len(materialized(first)) / 2
-    after = build_state.read_recorded(settings.warehouse_path)
-    assert after is not None and after["members"] != recorded["members"]
-    assert {k: v for k, v in after.items() if k != "members"} == {k: v for k, v in recorded.items() if k != "members"}

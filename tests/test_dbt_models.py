@@ -245,8 +245,11 @@ def dbt(args: list[str], settings: Settings, target: Path) -> subprocess.Complet
 
 
 class Built:
-    def __init__(self, settings: Settings, target: Path, timings: dict[str, float], dagster_result) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: Settings, target: Path, timings: dict[str, float], dagster_result, rerun,  # type: ignore[no-untyped-def]
+                 said: dict[str, str]) -> None:
         self.settings, self.target, self.timings, self.dagster_result = settings, target, timings, dagster_result
+        self.rerun, self.said = rerun, said
+        self.phase2_member_snapshots_sql = ""
 
     def con(self) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(self.settings.warehouse_path), read_only=True)
@@ -286,25 +289,40 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     phase2(land)
     project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR, target_path=target)
     assets = build_dbt_assets(project)
+    instance = dg.DagsterInstance.ephemeral()
+
+    def materialize() -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            [assets], instance=instance, raise_on_error=False,
+            resources={"paths": UnionPaths.from_settings(settings), "as_of": AsOf(as_of=AS_OF),
+                       "dbt": dbt_resource(project)},
+        )
+
     old_key = os.environ.get("UNION_PII_KEY")
     os.environ["UNION_PII_KEY"] = KEY  # UnionPaths.settings() takes the key from the environment
     try:
         t = time.perf_counter()
-        result = dg.materialize(
-            [assets],
-            resources={"paths": UnionPaths.from_settings(settings), "as_of": AsOf(as_of=AS_OF),
-                       "dbt": dbt_resource(project)},
-            raise_on_error=False,
-        )
+        result = materialize()
         timings["phase2_dagster_dbt_build_s"] = time.perf_counter() - t
+        assert result.success
+        phase2_sql = (target / "warehouse_build" / "compiled" / "union_warehouse" / "models" / "intermediate"
+                      / "int_member_snapshots.sql").read_text(encoding="utf-8")
+        # phase 3: the same build again with nothing new: the plan runs the audit and
+        # indicator models only
+        t = time.perf_counter()
+        rerun = materialize()
+        timings["phase3_unchanged_rerun_s"] = time.perf_counter() - t
     finally:
         if old_key is None:
             os.environ.pop("UNION_PII_KEY", None)
         else:
             os.environ["UNION_PII_KEY"] = old_key
-    assert result.success
+    assert rerun.success
     print(f"dbt timings on the hand-made fixture: {timings}")
-    return Built(settings, target, timings, result)
+    said = {r.run_id: "\n".join(e.user_message for e in instance.all_logs(r.run_id)) for r in (result, rerun)}
+    out = Built(settings, target, timings, result, rerun, said)
+    out.phase2_member_snapshots_sql = phase2_sql
+    return out
 
 
 # --- acceptance: only accepted submissions --------------------------------------------------
@@ -347,8 +365,7 @@ def test_member_changes_between_snapshots(built: Built) -> None:
 
 def test_corrected_snapshot_replaces_the_one_it_corrects_incrementally(built: Built) -> None:
     # phase 2 ran the member snapshots incrementally: only the new files, named literally
-    compiled = (built.target / "warehouse_build" / "compiled" / "union_warehouse" / "models" / "intermediate"
-                / "int_member_snapshots.sql").read_text(encoding="utf-8")
+    compiled = built.phase2_member_snapshots_sql
     assert re.search(r"and _submission_sha256 in \('[0-9a-f]{64}', '[0-9a-f]{64}', '[0-9a-f]{64}'\)", compiled)
     rows = built.rows("select street_code, as_of_date, count(*) from intermediate.int_member_snapshots group by all order by 1, 2")
     assert rows == [(A, date(2015, 6, 30), 4), (A, date(2015, 9, 30), 5), (B, date(2015, 6, 30), 1), (B, date(2015, 9, 30), 1)]
@@ -485,6 +502,41 @@ def test_dbt_tests_ran_as_asset_checks(built: Built) -> None:
     assert not failed_errors, [e.check_name for e in failed_errors]
     keys = {e.asset_key.to_user_string() for e in built.dagster_result.get_asset_materialization_events()}
     assert {"marts/dim_member", "staging/stg_members", "reference/streets", "intermediate/int_member_snapshots"} <= keys
+
+
+def test_a_rerun_with_nothing_new_runs_only_the_audit_and_indicator_models(built: Built) -> None:
+    """The build plan through Dagster (pipelines/warehouse/build_plan.py): the first
+    Dagster build finds no record from the plain dbt build before it and builds
+    everything; the second finds nothing changed and excludes the rest."""
+    from pipelines.warehouse import build_state
+
+    first, rerun = built.dagster_result, built.rerun
+    assert "full build (no completed build recorded in this warehouse)" in built.said[first.run_id]
+    assert "incremental build: datasets changed since the last build: none;" in built.said[rerun.run_id]
+
+    def materialized(result, rebuilt: bool = True) -> set[str]:  # type: ignore[no-untyped-def]
+        return {
+            e.asset_key.to_user_string() for e in result.get_asset_materialization_events()
+            if ("rebuilt" not in e.materialization.metadata) == rebuilt
+        }
+
+    def checked(result) -> set[str]:  # type: ignore[no-untyped-def]
+        return {e.check_name for e in result.get_asset_check_evaluations()}
+
+    assert materialized(rerun) == {
+        "warehouse_audit/ingestion_ledger", "warehouse_audit/quality_results", "warehouse_audit/quarantine",
+        "warehouse_audit/row_reconciliation", "staging/stg_accepted_submissions", "indicators/indicator_manifest",
+        "indicators/indicator_values"}
+    # the models left out are still reported (marked not rebuilt), or Dagster would skip
+    # every step downstream of them: alerts, publish, docs
+    assert "marts/dim_member" in materialized(first) and "marts/dim_member" in materialized(rerun, rebuilt=False)
+    assert materialized(rerun) | materialized(rerun, rebuilt=False) == materialized(first)
+    assert not materialized(first, rebuilt=False)
+    # full_scan uniqueness ran in the full build only; the audit models' tests ran in both
+    assert "unique_dim_member_member_key" in checked(first) and "unique_dim_member_member_key" not in checked(rerun)
+    assert "not_null_stg_accepted_submissions_submission_sha256" in checked(rerun)
+    recorded = build_state.read_recorded(built.settings.warehouse_path)
+    assert recorded is not None and {"members", "dispute_cases", "_as_of_date"} <= set(recorded)
 
 
 def test_docs_generate_works(built: Built) -> None:

@@ -200,6 +200,64 @@ def _selects_every_node(context: dg.AssetExecutionContext) -> bool:
         context.selected_asset_check_keys) == set(assets_def.check_keys)
 
 
+class UnchangedOutputs:
+    """Reports the selected dbt assets a planned build leaves out, in dependency order.
+
+    Their tables are current (none of their inputs changed since the last complete
+    build), but a selected asset that yields no output makes Dagster skip every step
+    downstream of it (alerts, publish, docs). So each is reported as an output marked
+    ``rebuilt: False``: the UI shows when it was last confirmed current and why it was not
+    rerun. A multi-asset must yield its assets parents first, so one is reported as soon
+    as every selected parent has been, and :meth:`before` is called ahead of each asset
+    dbt reports."""
+
+    WHY = "inputs unchanged since the last complete build (pipelines/warehouse/build_plan.py)"
+
+    def __init__(self, assets_def: dg.AssetsDefinition, selected: set[dg.AssetKey],
+                 unchanged: set[dg.AssetKey]) -> None:
+        self._assets_def = assets_def
+        self._selected = selected
+        self._pending = set(unchanged) & selected
+        self._reported: set[dg.AssetKey] = set()
+
+    def _ready(self, key: dg.AssetKey) -> bool:
+        parents = self._assets_def.asset_deps.get(key, set()) & self._selected
+        return all(p in self._reported for p in parents)
+
+    def _flush(self) -> Iterator[dg.Output]:
+        progress = True
+        while progress:
+            progress = False
+            for key in sorted(self._pending, key=lambda k: k.to_user_string()):
+                if self._ready(key):
+                    self._pending.discard(key)
+                    self._reported.add(key)
+                    progress = True
+                    yield dg.Output(None, output_name=self._assets_def.get_output_name_for_asset_key(key),
+                                    metadata={"rebuilt": False, "why": self.WHY})
+
+    def before(self, event: object) -> Iterator[dg.Output]:
+        """The unchanged assets that can be reported ahead of ``event`` (dbt's next event)."""
+        if isinstance(event, dg.Output):
+            yield from self._flush()
+            key = self._assets_def.keys_by_output_name.get(event.output_name)
+            if key is not None:
+                self._reported.add(key)
+
+    def rest(self) -> Iterator[dg.Output]:
+        """The remaining ones, once dbt has finished."""
+        yield from self._flush()
+
+
+def unchanged_asset_keys(manifest: Mapping[str, Any], ran: frozenset[str]) -> set[dg.AssetKey]:
+    """Asset keys of the models and seeds whose unique ids are not in ``ran``."""
+    translator = UnionDbtTranslator()
+    return {
+        translator.get_asset_key(node) for uid, node in manifest["nodes"].items()
+        if node.get("resource_type") in ("model", "seed") and uid not in ran
+    }
+
+
 class WarehouseBuildConfig(dg.Config):
     """``full_refresh``: rebuild every model from scratch, the incremental member
     snapshots included (the nightly rebuild); otherwise incremental models only add
@@ -240,24 +298,33 @@ def build_dbt_assets(project: DbtProject = DBT_PROJECT) -> dg.AssetsDefinition:
         whole = _selects_every_node(context)
         inputs = build_state.current_inputs(settings, as_of_date, project.project_dir, _PROJECT_INPUTS)
         exclude: list[str] = []
+        full_refresh = config.full_refresh
+        unchanged: set[dg.AssetKey] = set()
         if whole:
-            graph = DbtGraph.from_manifest(json.loads(Path(manifest).read_text(encoding="utf-8")))
+            manifest_json = json.loads(Path(manifest).read_text(encoding="utf-8"))
+            graph = DbtGraph.from_manifest(manifest_json)
             plan = plan_build(graph, build_state.read_recorded(settings.warehouse_path), inputs,
                               full_refresh=config.full_refresh)
             context.log.info(plan.summary())
+            full_refresh = full_refresh or plan.full_refresh
             if not plan.full and plan.excluded:
                 exclude = ["--exclude", " ".join(plan.excluded)]
+                unchanged = unchanged_asset_keys(manifest_json, plan.run)
         else:
             context.log.info("a subset of the dbt assets was selected: building exactly that")
         # a build that stops half-way must not look complete: the next one is then a full one
         build_state.forget(settings.warehouse_path)
         with dbt_environment(settings):
-            args = ["build", "--vars", dbt_vars, *(["--full-refresh"] if config.full_refresh else []), *exclude]
+            args = ["build", "--vars", dbt_vars, *(["--full-refresh"] if full_refresh else []), *exclude]
             invocation = dbt.cli(args, context=context, target_path=build_target_path(project))
+            left_out = UnchangedOutputs(context.assets_def, set(context.selected_asset_keys), unchanged)
             for event in invocation.stream():
+                yield from left_out.before(event)
                 yield event
                 if isinstance(event, dg.Output | dg.AssetMaterialization):
                     fault_point("dbt.materialized")  # crash-safety tests: kill mid-build
+        if invocation.is_successful():
+            yield from left_out.rest()
         if whole and invocation.is_successful():
             build_state.record(settings.warehouse_path, inputs)
 

@@ -19,7 +19,9 @@ next build compares and runs only:
   (uniqueness over the tens of millions of member rows; they run in full builds).
 
 A full build (all nodes) whenever the warehouse holds no record of a completed build,
-the as-of date or the project's files differ, or ``--full-refresh`` is asked for.
+the as-of date or the project's files differ, or ``--full-refresh`` is asked for; a
+full refresh (the incremental models rebuilt from scratch too) when the ID-hashing key
+changed, since every stored member hash was made with the other one.
 Pure functions over the manifest; the I/O (reading and writing the record, hashing the
 inputs) is at the end of the module.
 """
@@ -40,6 +42,7 @@ STATE_SCHEMA = "pipeline_state"
 STATE_TABLE = f"{STATE_SCHEMA}.warehouse_build_inputs"
 PROJECT_KEY = "_project"
 AS_OF_KEY = "_as_of_date"
+PII_KEY_KEY = "_pii_key"  # a fingerprint of the ID-hashing key, never the key
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ class DbtGraph:
 class BuildPlan:
     full: bool
     reason: str
+    full_refresh: bool = False  # rebuild the incremental models from scratch too
     changed_datasets: frozenset[str] = frozenset()
     run: frozenset[str] = frozenset()  # unique ids (models and tests) that run
     excluded: tuple[str, ...] = ()  # names for dbt --exclude
@@ -151,7 +155,8 @@ def plan_incremental(graph: DbtGraph, changed: frozenset[str]) -> BuildPlan:
         "tests": sum(1 for n in graph.nodes.values() if n.resource_type == "test"),
         "models_run": len(models), "tests_run": len(tests),
     }
-    return BuildPlan(False, "inputs changed in some datasets", changed, run, excluded, counts)
+    return BuildPlan(False, "inputs changed in some datasets", changed_datasets=changed, run=run,
+                     excluded=excluded, counts=counts)
 
 
 def plan_build(graph: DbtGraph, previous: Mapping[str, str] | None, current: Mapping[str, str],
@@ -159,9 +164,13 @@ def plan_build(graph: DbtGraph, previous: Mapping[str, str] | None, current: Map
     """The plan for a build whose inputs are ``current`` (see :func:`build_inputs`) after a
     build that recorded ``previous`` (None: no record)."""
     if full_refresh:
-        return BuildPlan(True, "full refresh asked for")
+        return BuildPlan(True, "full refresh asked for", full_refresh=True)
     if previous is None:
         return BuildPlan(True, "no completed build recorded in this warehouse")
+    if previous.get(PII_KEY_KEY) != current.get(PII_KEY_KEY):
+        # every stored hash was made with the other key: rebuilt from scratch, or the
+        # incremental member tables would mix the two and split every person in two
+        return BuildPlan(True, "the ID-hashing key changed: every member hash is recomputed", full_refresh=True)
     for key, what in ((AS_OF_KEY, "as-of date"), (PROJECT_KEY, "dbt project")):
         if previous.get(key) != current.get(key):
             return BuildPlan(True, f"the {what} changed since the last build")
@@ -201,8 +210,13 @@ def dataset_fingerprints(submissions: Iterable[tuple[str, str]]) -> dict[str, st
     return {d: _digest(sorted(parts)) for d, parts in by_dataset.items()}
 
 
-def build_inputs(as_of: str, project: str, datasets: Mapping[str, str]) -> dict[str, str]:
-    return {AS_OF_KEY: as_of, PROJECT_KEY: project, **datasets}
+def key_fingerprint(pii_key: str) -> str:
+    """Tells one hashing key from another without revealing it (a salted digest)."""
+    return hashlib.sha256(f"union-warehouse build record|{pii_key}".encode()).hexdigest()[:16]
+
+
+def build_inputs(as_of: str, project: str, datasets: Mapping[str, str], pii_key: str) -> dict[str, str]:
+    return {AS_OF_KEY: as_of, PROJECT_KEY: project, PII_KEY_KEY: key_fingerprint(pii_key), **datasets}
 
 
 def inputs_json(inputs: Mapping[str, str]) -> str:

@@ -39,7 +39,7 @@ def describe_submission(settings: Settings, entry: LedgerEntry) -> str:
 def current_inputs(settings: Settings, as_of: str, project_dir: Path, project_inputs: Iterable[str]) -> dict[str, str]:
     loaded = [e for e in read_ledger(settings.ledger_path) if e.status == Status.LOADED and e.dataset]
     datasets = dataset_fingerprints((e.dataset, describe_submission(settings, e)) for e in loaded)  # type: ignore[misc]
-    return build_inputs(as_of, project_fingerprint(project_dir, project_inputs), datasets)
+    return build_inputs(as_of, project_fingerprint(project_dir, project_inputs), datasets, settings.pii_key)
 
 
 def read_recorded(warehouse: Path) -> dict[str, str] | None:

@@ -3,7 +3,8 @@
   Incremental by submission (macros/registry_snapshots.sql): a run hashes only the
   snapshot files it has not stored yet, and the post-hook drops the rows of every
   snapshot that is no longer a street's effective one for its date.
-  Changing UNION_PII_KEY changes every hash: rebuild with --full-refresh.
+  Changing UNION_PII_KEY changes every hash: the pipeline notices (its build record keeps
+  a fingerprint of the key) and rebuilds with --full-refresh; a hand-run dbt must be told.
 #}
 {{ config(
     materialized='incremental',
