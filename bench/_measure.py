@@ -1,7 +1,10 @@
 """Run one Python snippet in a fresh process and report wall time and peak memory.
 
 Benchmarks compare whole processes side by side, so import costs and memory are
-counted the same way for the project and for the floor it is measured against."""
+counted the same way for the project and for the floor it is measured against. A
+snippet may also time a part of itself: whatever it puts in the dict ``BENCH_EXTRA``
+(e.g. ``{"work_s": ...}``, the work without the imports) is reported beside the wall
+time."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ t0 = time.perf_counter()
 exec(compile(sys.argv[1], "<bench>", "exec"))
 wall = time.perf_counter() - t0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({"wall_s": wall, "peak_bytes": peak}))
+print(json.dumps({"wall_s": wall, "peak_bytes": peak, **globals().get("BENCH_EXTRA", {})}))
 """
 
 
@@ -39,7 +42,5 @@ def compare(cases: dict[str, str], repeats: int = 3, env: dict[str, str] | None 
         for name, code in cases.items():
             runs[name].append(measure(code, env))
             time.sleep(0.2)
-    return {
-        k: {"wall_s": median(r["wall_s"] for r in v), "peak_bytes": max(r["peak_bytes"] for r in v)}
-        for k, v in runs.items()
-    }
+    return {k: {**{m: median(r[m] for r in v) for m in v[0] if m != "peak_bytes"},
+                "peak_bytes": max(r["peak_bytes"] for r in v)} for k, v in runs.items()}
