@@ -14,6 +14,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from pipelines.alerts import run_alerts
+from pipelines.alerts.sinks import EmailSink
 from pipelines.config import Settings
 from pipelines.definitions import PIPELINE_JOB, build_definitions
 from pipelines.orchestration.alerts import (
@@ -191,3 +192,18 @@ def test_the_as_of_date_of_a_run_comes_from_its_config() -> None:
         == "2015-06-30"
     )
     assert run_as_of({}) == run_as_of({"resources": {"as_of": {"config": {"as_of": ""}}}})
+
+
+def test_the_smtp_password_reaches_the_sink_but_never_the_run_config(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for var, value in {"UNION_SMTP_HOST": "mail.example", "UNION_SMTP_SENDER": "a@example",
+                       "UNION_SMTP_RECIPIENTS": "b@example", "UNION_SMTP_SECURITY": "starttls",
+                       "UNION_SMTP_USER": "union-alerts", "UNION_SMTP_PASSWORD": "pw-from-the-env"}.items():
+        monkeypatch.setenv(var, value)
+    sinks = AlertSinks.from_env()
+    assert isinstance(sinks.smtp_password, dg.EnvVar) and "pw-from-the-env" not in repr(sinks)
+    [_, email_sink] = sinks.process_config_and_initialize().build(settings)
+    assert isinstance(email_sink, EmailSink)
+    assert (email_sink.security, email_sink.port, email_sink.user, email_sink.password) == (
+        "starttls", 587, "union-alerts", "pw-from-the-env")

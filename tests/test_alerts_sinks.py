@@ -6,15 +6,19 @@ from __future__ import annotations
 import email
 import hashlib
 import hmac
+import ipaddress
 import json
 import socket
+import ssl
 from collections.abc import Iterator
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email.policy import default as default_policy
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -312,3 +316,176 @@ def test_a_half_configured_sink_is_an_error(
 ) -> None:
     with pytest.raises(SinkConfigError, match=problem):
         SinkSettings.from_env(env).build(settings.outbox_path)
+
+
+# --- e-mail over TLS, with a login ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pki:
+    ca_file: str  # what the sink is told to trust
+    server: ssl.SSLContext  # the server's side: its certificate for 127.0.0.1, signed by the CA
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    """A private CA and a server certificate for 127.0.0.1 signed by it: an intranet mail
+    relay's situation."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    root = tmp_path_factory.mktemp("pki")
+    now = datetime.now(UTC)
+
+    def cert(subject: str, key, issuer: str, issuer_key, ca: bool):  # type: ignore[no-untyped-def]
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if ca:
+            builder = builder.add_extension(
+                x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
+                              key_encipherment=False, data_encipherment=False, key_agreement=False,
+                              encipher_only=False, decipher_only=False), critical=True)
+        else:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_cert = cert("Union test CA", ca_key, "Union test CA", ca_key, ca=True)
+    server_cert = cert("127.0.0.1", server_key, "Union test CA", ca_key, ca=False)
+    pem = serialization.Encoding.PEM
+    (root / "ca.pem").write_bytes(ca_cert.public_bytes(pem))
+    (root / "server.pem").write_bytes(server_cert.public_bytes(pem))
+    (root / "server.key").write_bytes(server_key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(root / "server.pem", root / "server.key")
+    return Pki(str(root / "ca.pem"), server)
+
+
+class Logins:
+    """An aiosmtpd authenticator that accepts one user and remembers every attempt."""
+
+    def __init__(self, user: str, password: str) -> None:
+        self.user, self.password = user.encode(), password.encode()
+        self.attempts: list[tuple[bytes, bytes]] = []
+
+    def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+        self.attempts.append((auth_data.login, auth_data.password))
+        return AuthResult(success=(auth_data.login, auth_data.password) == (self.user, self.password))
+
+
+def secure_mail(port: int, security: str, ca_file: str, user: str = "", password: str = "") -> EmailSink:
+    return EmailSink("127.0.0.1", port, "alerts@union.example", ["a@union.example"], attempts=1,
+                     backoff_seconds=0, timeout_seconds=5, security=security, user=user, password=password,
+                     ca_file=ca_file)
+
+
+@pytest.fixture
+def starttls_server(pki: Pki, smtp_port: int) -> Iterator[tuple[Inbox, Logins]]:
+    """A relay that refuses mail before STARTTLS and logins in clear, and wants a login."""
+    inbox, logins = Inbox(), Logins("union-alerts", "pw-for-tests")
+    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port, tls_context=pki.server,
+                            require_starttls=True, authenticator=logins, auth_required=True,
+                            auth_require_tls=True)
+    controller.start()
+    try:
+        yield inbox, logins
+    finally:
+        controller.stop()
+
+
+def test_email_goes_over_starttls_with_a_login(
+    settings: Settings, pki: Pki, smtp_port: int, starttls_server: tuple[Inbox, Logins]
+) -> None:
+    inbox, logins = starttls_server
+    build(settings, overdue_case())
+    sink = secure_mail(smtp_port, "starttls", pki.ca_file, "union-alerts", "pw-for-tests")
+    assert run(settings, 1, [sink]).delivered == {"email": 1}
+    assert logins.attempts == [(b"union-alerts", b"pw-for-tests")]
+    [msg] = inbox.messages()
+    assert "1条预警变动" in msg["Subject"]
+    assert "pw-for-tests" not in repr(sink)  # the password is no part of what a log prints of it
+
+
+def test_a_wrong_password_is_a_failed_delivery_retried_later(
+    settings: Settings, pki: Pki, smtp_port: int, starttls_server: tuple[Inbox, Logins]
+) -> None:
+    inbox, _ = starttls_server
+    build(settings, overdue_case())
+    report = run(settings, 1, [secure_mail(smtp_port, "starttls", pki.ca_file, "union-alerts", "wrong")])
+    assert report.failed == {"email": 1} and report.still_due == {"email": 1} and inbox.envelopes == []
+    fixed = secure_mail(smtp_port, "starttls", pki.ca_file, "union-alerts", "pw-for-tests")
+    assert run(settings, 2, [fixed]).delivered == {"email": 1}
+
+
+def test_a_server_certificate_nobody_vouches_for_gets_no_mail(
+    settings: Settings, smtp_port: int, starttls_server: tuple[Inbox, Logins]
+) -> None:
+    inbox, logins = starttls_server
+    build(settings, overdue_case())
+    # the system's CAs do not know the test CA: the sink must refuse, not send in clear
+    report = run(settings, 1, [secure_mail(smtp_port, "starttls", "", "union-alerts", "pw-for-tests")])
+    assert report.failed == {"email": 1} and inbox.envelopes == [] and logins.attempts == []
+
+
+def test_starttls_is_never_skipped_when_the_server_does_not_offer_it(
+    settings: Settings, pki: Pki, smtp: Inbox, smtp_port: int
+) -> None:
+    build(settings, overdue_case())  # `smtp` is a plain server without STARTTLS
+    report = run(settings, 1, [secure_mail(smtp_port, "starttls", pki.ca_file)])
+    assert report.failed == {"email": 1} and smtp.envelopes == []
+
+
+def test_email_goes_over_tls_from_the_first_byte(settings: Settings, pki: Pki, smtp_port: int) -> None:
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port, ssl_context=pki.server)
+    controller.start()
+    try:
+        build(settings, overdue_case())
+        assert run(settings, 1, [secure_mail(smtp_port, "tls", pki.ca_file)]).delivered == {"email": 1}
+    finally:
+        controller.stop()
+    assert len(inbox.envelopes) == 1
+
+
+def test_secure_email_settings_from_the_environment(settings: Settings, pki: Pki) -> None:
+    base = {"UNION_SMTP_HOST": "mail.example", "UNION_SMTP_SENDER": "a@example", "UNION_SMTP_RECIPIENTS": "b@example"}
+    ports = {}
+    for security in ("none", "starttls", "tls"):
+        [_, sink] = sinks_from_env(settings.outbox_path, {**base, "UNION_SMTP_SECURITY": security.upper()})
+        assert isinstance(sink, EmailSink) and sink.security == security
+        ports[security] = sink.port
+    assert ports == {"none": 25, "starttls": 587, "tls": 465}
+    [_, sink] = sinks_from_env(settings.outbox_path, {
+        **base, "UNION_SMTP_SECURITY": "starttls", "UNION_SMTP_PORT": "2587", "UNION_SMTP_USER": "u",
+        "UNION_SMTP_PASSWORD": "p", "UNION_SMTP_CA_FILE": pki.ca_file})
+    assert isinstance(sink, EmailSink)
+    assert (sink.port, sink.user, sink.password, sink.ca_file) == (2587, "u", "p", pki.ca_file)
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({"UNION_SMTP_SECURITY": "ssl"}, "UNION_SMTP_SECURITY must be one of none, starttls, tls"),
+        ({"UNION_SMTP_USER": "u"}, "UNION_SMTP_USER and UNION_SMTP_PASSWORD go together"),
+        ({"UNION_SMTP_USER": "u", "UNION_SMTP_PASSWORD": "p"}, "would cross the network in clear"),
+        ({"UNION_SMTP_SECURITY": "tls", "UNION_SMTP_CA_FILE": "/nonexistent/ca.pem"}, "not a file"),
+    ],
+)
+def test_unsafe_or_incomplete_email_security_is_an_error(
+    settings: Settings, env: dict[str, str], problem: str
+) -> None:
+    base = {"UNION_SMTP_HOST": "mail.example", "UNION_SMTP_SENDER": "a@example", "UNION_SMTP_RECIPIENTS": "b@example"}
+    with pytest.raises(SinkConfigError, match=problem):
+        SinkSettings.from_env({**base, **env}).build(settings.outbox_path)

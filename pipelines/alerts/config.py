@@ -3,10 +3,14 @@
 | variable | meaning |
 |---|---|
 | ``UNION_ALERT_WEBHOOK_URL`` / ``UNION_ALERT_WEBHOOK_SECRET`` | webhook endpoint and HMAC secret (both, or neither) |
-| ``UNION_SMTP_HOST``, ``UNION_SMTP_PORT`` (25), ``UNION_SMTP_SENDER``, ``UNION_SMTP_RECIPIENTS`` | e-mail (host, sender and recipients together) |
+| ``UNION_SMTP_HOST``, ``UNION_SMTP_PORT``, ``UNION_SMTP_SENDER``, ``UNION_SMTP_RECIPIENTS`` | e-mail (host, sender and recipients together) |
+| ``UNION_SMTP_SECURITY`` | ``none`` (default), ``starttls`` or ``tls``; the default port follows (25, 587, 465) |
+| ``UNION_SMTP_USER`` / ``UNION_SMTP_PASSWORD`` | log in to the server (both, or neither; only over ``starttls`` or ``tls``) |
+| ``UNION_SMTP_CA_FILE`` | a CA bundle to trust instead of the system's (a server certified by a private CA) |
 
 The outbox (``Settings.outbox_path``) is always on. A half-configured sink (a webhook
-URL without a secret, an SMTP host without recipients) is an error, not a silent skip.
+URL without a secret, an SMTP host without recipients, a user without a password) is
+an error, not a silent skip; so is a password that would cross the network in clear.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .sinks import EmailSink, OutboxSink, Sink, WebhookSink
+from .sinks import SMTP_SECURITY, EmailSink, OutboxSink, Sink, WebhookSink
+
+SMTP_DEFAULT_PORTS = {"none": 25, "starttls": 587, "tls": 465}
 
 
 class SinkConfigError(ValueError):
@@ -36,14 +42,25 @@ class SinkSettings:
     smtp_recipients: tuple[str, ...] = ()
     smtp_attempts: int = 3
     smtp_backoff_seconds: float = 1.0
+    smtp_security: str = "none"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_ca_file: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SinkSettings:
         env = os.environ if env is None else env
-        port = env.get("UNION_SMTP_PORT", "").strip() or "25"
+        security = env.get("UNION_SMTP_SECURITY", "").strip().lower() or "none"
+        if security not in SMTP_SECURITY:
+            raise SinkConfigError(f"UNION_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, got {security!r}")
+        port = env.get("UNION_SMTP_PORT", "").strip() or str(SMTP_DEFAULT_PORTS[security])
         if not port.isdigit():
             raise SinkConfigError(f"UNION_SMTP_PORT must be a port number, got {port!r}")
         return cls(
+            smtp_security=security,
+            smtp_user=env.get("UNION_SMTP_USER", "").strip(),
+            smtp_password=env.get("UNION_SMTP_PASSWORD", ""),
+            smtp_ca_file=env.get("UNION_SMTP_CA_FILE", "").strip(),
             webhook_url=env.get("UNION_ALERT_WEBHOOK_URL", "").strip(),
             webhook_secret=env.get("UNION_ALERT_WEBHOOK_SECRET", ""),
             smtp_host=env.get("UNION_SMTP_HOST", "").strip(),
@@ -68,6 +85,17 @@ class SinkSettings:
                 "e-mail alerts need UNION_SMTP_HOST, UNION_SMTP_SENDER and "
                 "UNION_SMTP_RECIPIENTS together"
             )
+        if self.smtp_security not in SMTP_SECURITY:
+            raise SinkConfigError(f"UNION_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}")
+        if bool(self.smtp_user) != bool(self.smtp_password):
+            raise SinkConfigError("UNION_SMTP_USER and UNION_SMTP_PASSWORD go together")
+        if self.smtp_password and self.smtp_security == "none":
+            raise SinkConfigError(
+                "UNION_SMTP_PASSWORD is set but UNION_SMTP_SECURITY is none: the password would "
+                "cross the network in clear (set starttls or tls)"
+            )
+        if self.smtp_ca_file and not Path(self.smtp_ca_file).is_file():
+            raise SinkConfigError(f"UNION_SMTP_CA_FILE is not a file: {self.smtp_ca_file}")
 
     def build(self, outbox_path: Path) -> list[Sink]:
         """The outbox, then the webhook and e-mail when configured."""
@@ -92,6 +120,10 @@ class SinkSettings:
                     self.smtp_recipients,
                     self.smtp_attempts,
                     self.smtp_backoff_seconds,
+                    security=self.smtp_security,
+                    user=self.smtp_user,
+                    password=self.smtp_password,
+                    ca_file=self.smtp_ca_file,
                 )
             )
         return sinks

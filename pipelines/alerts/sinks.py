@@ -7,7 +7,9 @@
   ``UNION_ALERT_WEBHOOK_SECRET``);
 - :class:`EmailSink` — one plain-text e-mail per run listing the events, over SMTP
   (``UNION_SMTP_HOST``, ``UNION_SMTP_PORT``, ``UNION_SMTP_SENDER``,
-  ``UNION_SMTP_RECIPIENTS`` comma-separated).
+  ``UNION_SMTP_RECIPIENTS`` comma-separated), in clear, upgraded with STARTTLS or over
+  TLS from the first byte (``UNION_SMTP_SECURITY``), with a login when configured; the
+  server's certificate is always verified (the system's CAs or ``UNION_SMTP_CA_FILE``).
 
 A sink's ``send`` takes event payloads and says, per event id it attempted, whether it
 was delivered (None) or why not; the caller records that per (event, sink), so an
@@ -21,6 +23,7 @@ import hmac
 import json
 import os
 import smtplib
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -36,6 +39,7 @@ Outcomes = dict[str, str | None]  # event_id -> None (delivered) or the error
 SIGNATURE_HEADER = "X-Union-Signature"
 EVENT_ID_HEADER = "X-Union-Event-Id"
 EVENT_LABELS = {"opened": "新预警", "escalated": "升级", "reopened": "再次触发", "resolved": "解除"}
+SMTP_SECURITY = ("none", "starttls", "tls")  # in clear; upgraded with STARTTLS; TLS from the first byte
 
 
 class Sink(Protocol):
@@ -181,6 +185,24 @@ class EmailSink:
     batch: int = 200
     name: str = "email"
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    security: str = "none"  # one of SMTP_SECURITY
+    user: str = ""
+    password: str = field(default="", repr=False)
+    ca_file: str = ""  # trust this CA bundle instead of the system's
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.security == "none":
+            return smtplib.SMTP(self.host, self.port, timeout=self.timeout_seconds)
+        context = ssl.create_default_context(cafile=self.ca_file or None)  # verifies the host name too
+        if self.security == "tls":
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout_seconds, context=context)
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout_seconds)
+        try:
+            smtp.starttls(context=context)  # raises if the server does not offer it: never falls back to clear
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
 
     def _message(self, payloads: Sequence[Payload]) -> EmailMessage:
         subject, text = email_text(payloads)
@@ -197,7 +219,9 @@ class EmailSink:
             if attempt:
                 self.sleep(self.backoff_seconds * 2 ** (attempt - 1))
             try:
-                with smtplib.SMTP(self.host, self.port, timeout=self.timeout_seconds) as smtp:
+                with self._connect() as smtp:
+                    if self.user:
+                        smtp.login(self.user, self.password)
                     smtp.send_message(msg, from_addr=self.sender, to_addrs=list(self.recipients))
                 return None
             except (smtplib.SMTPException, OSError) as exc:

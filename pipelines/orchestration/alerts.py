@@ -61,14 +61,20 @@ class AlertSinks(dg.ConfigurableResource):
     smtp_recipients: str = ""  # comma-separated
     smtp_attempts: int = 3
     smtp_backoff_seconds: float = 1.0
+    smtp_security: str = "none"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_ca_file: str = ""
 
     @classmethod
     def from_env(cls) -> "AlertSinks":
         """From the environment, checked now (a half-configured sink is an error). The
-        secret is passed as an ``EnvVar``, so it never shows in the run's config."""
+        secret and the SMTP password are passed as ``EnvVar``, so neither ever shows in the
+        run's config."""
         s = SinkSettings.from_env()
         s.validate()
         secret = dg.EnvVar("UNION_ALERT_WEBHOOK_SECRET") if s.webhook_secret else ""
+        password = dg.EnvVar("UNION_SMTP_PASSWORD") if s.smtp_password else ""
         return cls(
             webhook_url=s.webhook_url,
             webhook_secret=secret,
@@ -76,6 +82,10 @@ class AlertSinks(dg.ConfigurableResource):
             smtp_port=s.smtp_port,
             smtp_sender=s.smtp_sender,
             smtp_recipients=",".join(s.smtp_recipients),
+            smtp_security=s.smtp_security,
+            smtp_user=s.smtp_user,
+            smtp_password=password,
+            smtp_ca_file=s.smtp_ca_file,
         )
 
     def sink_settings(self) -> SinkSettings:
@@ -91,6 +101,10 @@ class AlertSinks(dg.ConfigurableResource):
             smtp_recipients=tuple(r.strip() for r in self.smtp_recipients.split(",") if r.strip()),
             smtp_attempts=self.smtp_attempts,
             smtp_backoff_seconds=self.smtp_backoff_seconds,
+            smtp_security=self.smtp_security,
+            smtp_user=self.smtp_user,
+            smtp_password=self.smtp_password,
+            smtp_ca_file=self.smtp_ca_file,
         )
 
     def build(self, settings: Settings) -> list[Sink]:
