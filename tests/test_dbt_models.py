@@ -539,6 +539,57 @@ def test_a_rerun_with_nothing_new_runs_only_the_audit_and_indicator_models(built
     assert recorded is not None and {"members", "dispute_cases", "_as_of_date"} <= set(recorded)
 
 
+def test_a_failing_dbt_test_stops_every_step_after_the_build(built: Built, tmp_path: Path) -> None:
+    """The dbt checks are not blocking (pipelines/orchestration/dbt.py says why): a test
+    that fails at error severity must still stop what comes after the build. On a copy of
+    the warehouse, a stored member row loses its member id, the build record is dropped
+    (so the next build is a full one and runs every test, the incremental table keeping
+    the planted row), and the dbt assets are materialised with an asset downstream of
+    them, standing in for alerts and publish."""
+    import shutil
+
+    import dagster as dg
+    from dagster_dbt import DbtProject
+
+    from pipelines.orchestration.dbt import build_dbt_assets, dbt_resource
+    from pipelines.orchestration.resources import AsOf, UnionPaths
+    from pipelines.warehouse import build_state
+
+    settings = Settings(raw_dir=tmp_path / "raw", data_dir=tmp_path / "data", pii_key=KEY)
+    shutil.copytree(built.settings.data_dir, settings.data_dir)
+    with duckdb.connect(str(settings.warehouse_path)) as c:
+        c.execute("insert into intermediate.int_member_snapshots "
+                  "select * replace (null as member_id) from intermediate.int_member_snapshots limit 1")
+    build_state.forget(settings.warehouse_path)
+    assert all(not spec.blocking for spec in build_dbt_assets().check_specs)
+
+    ran: list[str] = []
+
+    @dg.asset(deps=[dg.AssetKey(["marts", "dim_member"])])
+    def after_the_build() -> None:
+        ran.append("after_the_build")
+
+    project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR, target_path=tmp_path / "target")
+    old_key = os.environ.get("UNION_PII_KEY")
+    os.environ["UNION_PII_KEY"] = KEY
+    try:
+        result = dg.materialize(
+            [build_dbt_assets(project), after_the_build], raise_on_error=False,
+            resources={"paths": UnionPaths.from_settings(settings), "as_of": AsOf(as_of=AS_OF),
+                       "dbt": dbt_resource(project)})
+    finally:
+        if old_key is None:
+            os.environ.pop("UNION_PII_KEY", None)
+        else:
+            os.environ["UNION_PII_KEY"] = old_key
+    assert not result.success
+    failed = {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
+    assert "not_null_int_member_snapshots_member_id" in failed
+    assert ran == [] and "after_the_build" not in {
+        e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert build_state.read_recorded(settings.warehouse_path) is None  # the next build is a full one again
+
+
 def test_docs_generate_works(built: Built) -> None:
     out = dbt(["docs", "generate"], built.settings, built.target)
     assert out.returncode == 0, out.stdout[-3000:]
