@@ -207,3 +207,16 @@ def test_the_smtp_password_reaches_the_sink_but_never_the_run_config(
     assert isinstance(email_sink, EmailSink)
     assert (email_sink.security, email_sink.port, email_sink.user, email_sink.password) == (
         "starttls", 587, "union-alerts", "pw-from-the-env")
+
+
+def test_the_resource_has_a_field_for_every_sink_setting() -> None:
+    """AlertSinks is SinkSettings as Dagster configuration: a setting added to one and not
+    the other would be silently dropped on the way to the sinks."""
+    from dataclasses import fields
+
+    from pipelines.alerts import SinkSettings
+
+    resource = set(AlertSinks.model_fields)
+    assert resource == {f.name for f in fields(SinkSettings)}
+    defaults = AlertSinks().sink_settings()
+    assert defaults == SinkSettings()  # and the same defaults

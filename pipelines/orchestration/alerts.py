@@ -14,6 +14,7 @@ location from loading with an error naming the file and the problem; the asset l
 it again on every run (edits take effect without a restart).
 """
 
+from dataclasses import fields
 from datetime import date
 
 import dagster as dg
@@ -45,6 +46,9 @@ OPERATOR_INPUTS: tuple[dg.AssetKey, ...] = (LEDGER_KEY, dg.AssetKey(["audit", "q
 WARNING_RULES = load_rules()  # fail fast on a bad rule file (RuleFileError names it)
 
 
+_SECRETS = {"webhook_secret": "UNION_ALERT_WEBHOOK_SECRET", "smtp_password": "UNION_SMTP_PASSWORD"}
+
+
 class AlertSinks(dg.ConfigurableResource):
     """Where alert events go besides the outbox (always on). Build it with
     :meth:`from_env` (``UNION_ALERT_WEBHOOK_URL`` / ``_SECRET``, ``UNION_SMTP_*``); tests
@@ -69,43 +73,22 @@ class AlertSinks(dg.ConfigurableResource):
     @classmethod
     def from_env(cls) -> "AlertSinks":
         """From the environment, checked now (a half-configured sink is an error). The
-        secret and the SMTP password are passed as ``EnvVar``, so neither ever shows in the
-        run's config."""
+        webhook secret and the SMTP password are passed as ``EnvVar``, so neither ever
+        shows in the run's config."""
         s = SinkSettings.from_env()
         s.validate()
-        secret = dg.EnvVar("UNION_ALERT_WEBHOOK_SECRET") if s.webhook_secret else ""
-        password = dg.EnvVar("UNION_SMTP_PASSWORD") if s.smtp_password else ""
-        return cls(
-            webhook_url=s.webhook_url,
-            webhook_secret=secret,
-            smtp_host=s.smtp_host,
-            smtp_port=s.smtp_port,
-            smtp_sender=s.smtp_sender,
-            smtp_recipients=",".join(s.smtp_recipients),
-            smtp_security=s.smtp_security,
-            smtp_user=s.smtp_user,
-            smtp_password=password,
-            smtp_ca_file=s.smtp_ca_file,
-        )
+        values = {f.name: getattr(s, f.name) for f in fields(SinkSettings)}
+        values["smtp_recipients"] = ",".join(s.smtp_recipients)
+        for name, variable in _SECRETS.items():
+            values[name] = dg.EnvVar(variable) if values[name] else ""
+        return cls(**values)
 
     def sink_settings(self) -> SinkSettings:
-        return SinkSettings(
-            webhook_url=self.webhook_url,
-            webhook_secret=self.webhook_secret,
-            webhook_attempts=self.webhook_attempts,
-            webhook_backoff_seconds=self.webhook_backoff_seconds,
-            webhook_timeout_seconds=self.webhook_timeout_seconds,
-            smtp_host=self.smtp_host,
-            smtp_port=self.smtp_port,
-            smtp_sender=self.smtp_sender,
-            smtp_recipients=tuple(r.strip() for r in self.smtp_recipients.split(",") if r.strip()),
-            smtp_attempts=self.smtp_attempts,
-            smtp_backoff_seconds=self.smtp_backoff_seconds,
-            smtp_security=self.smtp_security,
-            smtp_user=self.smtp_user,
-            smtp_password=self.smtp_password,
-            smtp_ca_file=self.smtp_ca_file,
-        )
+        """The same settings as the plain dataclass the sinks are built from (one field
+        for each of its fields: tests/test_alerts_dagster.py keeps the two in step)."""
+        values = {f.name: getattr(self, f.name) for f in fields(SinkSettings)}
+        values["smtp_recipients"] = tuple(r.strip() for r in self.smtp_recipients.split(",") if r.strip())
+        return SinkSettings(**values)
 
     def build(self, settings: Settings) -> list[Sink]:
         return self.sink_settings().build(settings.outbox_path)
