@@ -90,12 +90,11 @@ compared as (
     where valued.is_reported
 ),
 
--- what each indicator is (name, unit), from the latest plan that lists it: a year
--- without a plan still gets its indicators, with no target
+-- what each indicator is (name, unit): a year without a plan still gets its
+-- indicators, with no target
 definitions as (
     select indicator_code, indicator_name, unit
-    from {{ ref('indicator_targets') }}
-    qualify row_number() over (partition by indicator_code order by year desc) = 1
+    from {{ ref('int_indicator_definitions') }}
 ),
 
 targeted as (

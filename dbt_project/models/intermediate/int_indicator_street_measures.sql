@@ -341,17 +341,13 @@ select
     periods.period_start,
     cast(coalesce(measures.numerator, 0) as decimal(20, 2)) as numerator,
     cast(
-        case when targets_unit.is_rate then coalesce(measures.denominator, 0) end as decimal(20, 2)
+        case when definitions.is_rate then coalesce(measures.denominator, 0) end as decimal(20, 2)
     ) as denominator
 from indicators
 cross join streets
 cross join periods
-inner join (
-    select indicator_code, bool_or(unit = 'ratio') as is_rate
-    from {{ ref('indicator_targets') }}
-    group by indicator_code
-) as targets_unit
-    on indicators.indicator_code = targets_unit.indicator_code
+inner join {{ ref('int_indicator_definitions') }} as definitions
+    on indicators.indicator_code = definitions.indicator_code
 left join measures
     on indicators.indicator_code = measures.indicator_code
     and streets.street_code = measures.street_code
