@@ -140,6 +140,19 @@ def test_translator_groups_assets_by_layer() -> None:
         assert t.get_group_name({"resource_type": "model", "fqn": ["union_warehouse", layer, "x"]}) == layer
 
 
+def test_every_dbt_test_is_a_check_of_one_asset() -> None:
+    """dagster-dbt attaches a test to the one model it reads; a test reading several needs
+    `meta.dagster.ref`, or it is logged as an observation with a warning and is no check."""
+    from pipelines.orchestration.dbt import build_dbt_assets, prepare_manifest
+
+    manifest = json.loads(prepare_manifest().read_text(encoding="utf-8"))
+    tests = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test"}
+    checks = [spec.name for spec in build_dbt_assets().check_specs]
+    assert len(checks) == len(tests) and set(checks) == tests
+    attached = {spec.name: spec.asset_key.to_user_string() for spec in build_dbt_assets().check_specs}
+    assert attached["assert_member_active_in_one_street"] == "marts/dim_member"
+
+
 def test_profile_and_project_settings() -> None:
     project = yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
     assert project["name"] == "union_warehouse"

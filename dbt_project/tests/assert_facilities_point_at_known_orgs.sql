@@ -1,6 +1,7 @@
 -- Cross-dataset integrity (warn): every facility belongs to a union org the same
 -- street has listed in some union_orgs snapshot.
-{{ config(severity='warn') }}
+{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'fct_facilities'}}}) }}
+{# meta.dagster.ref: the model whose rows this reports; Dagster shows the test as its check #}
 
 with known_orgs as (
     select distinct street_code, org_id from {{ ref('int_org_snapshots') }}

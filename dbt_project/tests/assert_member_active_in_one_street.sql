@@ -2,7 +2,8 @@
 -- one street's current members snapshot. dim_member counts the streets listing each
 -- person; the streets of those listed twice come from stg_members (exactly the current
 -- snapshots). Returns the masked ID and the streets, never the ID itself.
-{{ config(severity='warn') }}
+{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'dim_member'}}}) }}
+{# meta.dagster.ref: the model whose rows this reports; Dagster shows the test as its check #}
 
 with listed_twice as (
     select member_key

@@ -1,7 +1,8 @@
 -- Cross-dataset integrity (warn): every member in a street's current members snapshot
 -- belongs to a union org listed in the same street's current union_orgs snapshot.
 -- Returns one row per unknown (street, org) with the number of members pointing at it.
-{{ config(severity='warn') }}
+{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'stg_members'}}}) }}
+{# meta.dagster.ref: the model whose rows this reports; Dagster shows the test as its check #}
 
 select
     members.street_code,
