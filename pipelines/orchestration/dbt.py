@@ -30,6 +30,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.asset_utils import DAGSTER_DBT_UNIQUE_ID_METADATA_KEY
 from packaging import version
 
 from pipelines.config import Settings
@@ -260,13 +261,11 @@ class UnchangedOutputs:
         yield from self._flush()
 
 
-def unchanged_asset_keys(manifest: Mapping[str, Any], ran: frozenset[str]) -> set[dg.AssetKey]:
-    """Asset keys of the models and seeds whose unique ids are not in ``ran``."""
-    translator = UnionDbtTranslator()
-    return {
-        translator.get_asset_key(node) for uid, node in manifest["nodes"].items()
-        if node.get("resource_type") in ("model", "seed") and uid not in ran
-    }
+def unchanged_asset_keys(assets_def: dg.AssetsDefinition, ran: frozenset[str]) -> set[dg.AssetKey]:
+    """The dbt assets (models and seeds) whose unique ids are not in ``ran``, read from
+    the asset specs dagster-dbt built, so they are keyed as the translator keyed them."""
+    return {key for key, spec in assets_def.specs_by_key.items()
+            if spec.metadata.get(DAGSTER_DBT_UNIQUE_ID_METADATA_KEY) not in ran}
 
 
 class WarehouseBuildConfig(dg.Config):
@@ -312,15 +311,14 @@ def build_dbt_assets(project: DbtProject = DBT_PROJECT) -> dg.AssetsDefinition:
         full_refresh = config.full_refresh
         unchanged: set[dg.AssetKey] = set()
         if whole:
-            manifest_json = json.loads(Path(manifest).read_text(encoding="utf-8"))
-            graph = DbtGraph.from_manifest(manifest_json)
+            graph = DbtGraph.from_manifest(json.loads(Path(manifest).read_text(encoding="utf-8")))
             plan = plan_build(graph, build_state.read_recorded(settings.warehouse_path), inputs,
                               full_refresh=config.full_refresh)
             context.log.info(plan.summary())
             full_refresh = full_refresh or plan.full_refresh
             if not plan.full and plan.excluded:
                 exclude = ["--exclude", " ".join(plan.excluded)]
-                unchanged = unchanged_asset_keys(manifest_json, plan.run)
+                unchanged = unchanged_asset_keys(context.assets_def, plan.run)
         else:
             context.log.info("a subset of the dbt assets was selected: building exactly that")
         # a build that stops half-way must not look complete: the next one is then a full one
