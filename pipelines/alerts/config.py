@@ -20,9 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .sinks import SMTP_SECURITY, EmailSink, OutboxSink, Sink, WebhookSink
-
-SMTP_DEFAULT_PORTS = {"none": 25, "starttls": 587, "tls": 465}
+from .sinks import SMTP_DEFAULT_PORTS, SMTP_SECURITY, EmailSink, OutboxSink, Sink, WebhookSink
 
 
 class SinkConfigError(ValueError):
@@ -51,9 +49,8 @@ class SinkSettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> SinkSettings:
         env = os.environ if env is None else env
         security = env.get("UNION_SMTP_SECURITY", "").strip().lower() or "none"
-        if security not in SMTP_SECURITY:
-            raise SinkConfigError(f"UNION_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, got {security!r}")
-        port = env.get("UNION_SMTP_PORT", "").strip() or str(SMTP_DEFAULT_PORTS[security])
+        # an unknown mode keeps port 25 here; validate() rejects it
+        port = env.get("UNION_SMTP_PORT", "").strip() or str(SMTP_DEFAULT_PORTS.get(security, 25))
         if not port.isdigit():
             raise SinkConfigError(f"UNION_SMTP_PORT must be a port number, got {port!r}")
         return cls(
@@ -86,7 +83,9 @@ class SinkSettings:
                 "UNION_SMTP_RECIPIENTS together"
             )
         if self.smtp_security not in SMTP_SECURITY:
-            raise SinkConfigError(f"UNION_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}")
+            raise SinkConfigError(
+                f"UNION_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, got {self.smtp_security!r}"
+            )
         if bool(self.smtp_user) != bool(self.smtp_password):
             raise SinkConfigError("UNION_SMTP_USER and UNION_SMTP_PASSWORD go together")
         if self.smtp_password and self.smtp_security == "none":

@@ -39,7 +39,10 @@ Outcomes = dict[str, str | None]  # event_id -> None (delivered) or the error
 SIGNATURE_HEADER = "X-Union-Signature"
 EVENT_ID_HEADER = "X-Union-Event-Id"
 EVENT_LABELS = {"opened": "新预警", "escalated": "升级", "reopened": "再次触发", "resolved": "解除"}
-SMTP_SECURITY = ("none", "starttls", "tls")  # in clear; upgraded with STARTTLS; TLS from the first byte
+# SMTP security modes (in clear; upgraded with STARTTLS; TLS from the first byte) and the
+# port each usually listens on
+SMTP_DEFAULT_PORTS = {"none": 25, "starttls": 587, "tls": 465}
+SMTP_SECURITY = tuple(SMTP_DEFAULT_PORTS)
 
 
 class Sink(Protocol):
