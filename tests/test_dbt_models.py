@@ -246,10 +246,10 @@ def dbt(args: list[str], settings: Settings, target: Path) -> subprocess.Complet
 
 class Built:
     def __init__(self, settings: Settings, target: Path, timings: dict[str, float], dagster_result, rerun,  # type: ignore[no-untyped-def]
-                 said: dict[str, str]) -> None:
+                 said: dict[str, str], phase2_member_snapshots_sql: str) -> None:
         self.settings, self.target, self.timings, self.dagster_result = settings, target, timings, dagster_result
         self.rerun, self.said = rerun, said
-        self.phase2_member_snapshots_sql = ""
+        self.phase2_member_snapshots_sql = phase2_member_snapshots_sql  # compiled by the incremental phase 2
 
     def con(self) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(self.settings.warehouse_path), read_only=True)
@@ -320,9 +320,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     assert rerun.success
     print(f"dbt timings on the hand-made fixture: {timings}")
     said = {r.run_id: "\n".join(e.user_message for e in instance.all_logs(r.run_id)) for r in (result, rerun)}
-    out = Built(settings, target, timings, result, rerun, said)
-    out.phase2_member_snapshots_sql = phase2_sql
-    return out
+    return Built(settings, target, timings, result, rerun, said, phase2_sql)
 
 
 # --- acceptance: only accepted submissions --------------------------------------------------
@@ -539,7 +537,9 @@ def test_a_rerun_with_nothing_new_runs_only_the_audit_and_indicator_models(built
     assert recorded is not None and {"members", "dispute_cases", "_as_of_date"} <= set(recorded)
 
 
-def test_a_failing_dbt_test_stops_every_step_after_the_build(built: Built, tmp_path: Path) -> None:
+def test_a_failing_dbt_test_stops_every_step_after_the_build(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The dbt checks are not blocking (pipelines/orchestration/dbt.py says why): a test
     that fails at error severity must still stop what comes after the build. On a copy of
     the warehouse, a stored member row loses its member id, the build record is dropped
@@ -570,18 +570,11 @@ def test_a_failing_dbt_test_stops_every_step_after_the_build(built: Built, tmp_p
         ran.append("after_the_build")
 
     project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR, target_path=tmp_path / "target")
-    old_key = os.environ.get("UNION_PII_KEY")
-    os.environ["UNION_PII_KEY"] = KEY
-    try:
-        result = dg.materialize(
-            [build_dbt_assets(project), after_the_build], raise_on_error=False,
-            resources={"paths": UnionPaths.from_settings(settings), "as_of": AsOf(as_of=AS_OF),
-                       "dbt": dbt_resource(project)})
-    finally:
-        if old_key is None:
-            os.environ.pop("UNION_PII_KEY", None)
-        else:
-            os.environ["UNION_PII_KEY"] = old_key
+    monkeypatch.setenv("UNION_PII_KEY", KEY)  # UnionPaths.settings() takes the key from the environment
+    result = dg.materialize(
+        [build_dbt_assets(project), after_the_build], raise_on_error=False,
+        resources={"paths": UnionPaths.from_settings(settings), "as_of": AsOf(as_of=AS_OF),
+                   "dbt": dbt_resource(project)})
     assert not result.success
     failed = {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
     assert "not_null_int_member_snapshots_member_id" in failed

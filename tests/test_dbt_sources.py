@@ -147,9 +147,10 @@ def test_every_dbt_test_is_a_check_of_one_asset() -> None:
 
     manifest = json.loads(prepare_manifest().read_text(encoding="utf-8"))
     tests = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test"}
-    checks = [spec.name for spec in build_dbt_assets().check_specs]
+    specs = list(build_dbt_assets().check_specs)
+    checks = [spec.name for spec in specs]
     assert len(checks) == len(tests) and set(checks) == tests
-    attached = {spec.name: spec.asset_key.to_user_string() for spec in build_dbt_assets().check_specs}
+    attached = {spec.name: spec.asset_key.to_user_string() for spec in specs}
     assert attached["assert_member_active_in_one_street"] == "marts/dim_member"
 
 
