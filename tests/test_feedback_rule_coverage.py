@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from dataclasses import replace
 
+import openpyxl
 import pytest
 
 from pipelines.config import Settings
@@ -30,6 +32,25 @@ from .test_validate import BREAKERS, STREET, Row
 LEGAL_HEADER = "服务编号,街道代码,服务日期,服务类型,律师,服务人次\n"
 LEGAL_ROW = "S1,,2024-03-01,法律咨询,,3\n"
 MAX_BYTES = 4096
+
+
+def _xlsx(*sheets: list[list[object]]) -> bytes:
+    """A workbook with one sheet per list of rows, without the theme and document
+    properties a reader does not need (so that it stays under MAX_BYTES)."""
+    wb = openpyxl.Workbook()
+    for i, sheet_rows in enumerate(sheets):
+        ws = wb.active if i == 0 else wb.create_sheet()
+        for row in sheet_rows:
+            ws.append(row)
+    full = io.BytesIO()
+    wb.save(full)
+    small = io.BytesIO()
+    with zipfile.ZipFile(full) as src, zipfile.ZipFile(small, "w", zipfile.ZIP_DEFLATED) as out:
+        for name in src.namelist():
+            if not name.startswith(("docProps/", "xl/theme/")):
+                out.writestr(name, src.read(name))
+    return small.getvalue()
+
 
 # code -> (street folder, dataset folder, file name, bytes); dropped together in one batch
 FILE_TRIGGERS: dict[str, tuple[str, str, str, bytes]] = {
@@ -53,6 +74,16 @@ FILE_TRIGGERS: dict[str, tuple[str, str, str, bytes]] = {
         (LEGAL_HEADER + LEGAL_ROW + LEGAL_ROW).encode(),
     ),
     "file.unreadable": (STREET, "legal_services", "broken.xlsx", b"this is not a zip file"),
+    "file.extra_sheet": (
+        STREET,
+        "legal_services",
+        "sheets.xlsx",
+        _xlsx(
+            [LEGAL_HEADER.strip().split(","), LEGAL_ROW.strip().split(",")],
+            [["S2", "", "2024-03-01", "法律咨询", "", 3]],  # rows put on sheet 2
+        ),
+    ),
+    "file.link": (STREET, "legal_services", "shortcut.csv", b""),  # a link, see LINK_TRIGGERS
     "file.encoding": (
         STREET,
         "legal_services",
@@ -94,6 +125,10 @@ ORIGINAL = (
 )
 
 
+# codes triggered by a symbolic link (to the street's own good file) instead of a file's bytes
+LINK_TRIGGERS = {"file.link"}
+
+
 def test_every_file_rule_has_a_trigger() -> None:
     assert set(FILE_TRIGGERS) == set(FILE_RULES)
 
@@ -123,8 +158,11 @@ def test_every_file_rule_is_triggered_and_comes_back_on_a_receipt(settings: Sett
     assert len(FILE_TRIGGERS["file.too_large"][3]) > MAX_BYTES
     drop(small, *ORIGINAL)
     ingest_pending(small)
-    for street, folder, name, content in FILE_TRIGGERS.values():
-        drop(small, street, folder, name, content)
+    for code, (street, folder, name, content) in FILE_TRIGGERS.items():
+        if code in LINK_TRIGGERS:
+            (small.inbox / street / folder / name).symlink_to(small.inbox / ORIGINAL[0] / ORIGINAL[1] / ORIGINAL[2])
+        else:
+            drop(small, street, folder, name, content)
     ingest_pending(small)
     write_receipts(small)
     entries = {e.path: e for e in read_ledger(small.ledger_path)}
@@ -145,7 +183,9 @@ def _first_use(code: str) -> tuple[Dataset, object]:
     raise AssertionError(code)
 
 
-def _csv(dataset: Dataset, rows: list[Row], malformed_line: int | None) -> str:
+def _csv(
+    dataset: Dataset, rows: list[Row], malformed_line: int | None, broken_line: int | None = None
+) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(dataset.column_names), lineterminator="\n")
     w.writeheader()
@@ -153,7 +193,15 @@ def _csv(dataset: Dataset, rows: list[Row], malformed_line: int | None) -> str:
     lines = buf.getvalue().splitlines(keepends=True)
     if malformed_line is not None:  # one field too many: the row no longer fits the header
         lines[malformed_line - 1] = lines[malformed_line - 1].rstrip("\n") + ",extra\n"
+    if broken_line is not None:  # a stray quote opens on this line and closes on the next
+        lines[broken_line - 1] = '"' + lines[broken_line - 1]
+        lines[broken_line] = lines[broken_line].rstrip("\n") + '"\n'
     return "".join(lines)
+
+
+# codes a CSV cannot carry (its reader splits a value with a line break into broken lines):
+# triggered with an .xlsx, where a cell can hold one (Alt+Enter)
+XLSX_CODES = {"value.line_break"}
 
 
 @pytest.mark.parametrize("code", sorted(all_row_codes()))
@@ -163,7 +211,13 @@ def test_every_row_rule_is_triggered_through_the_drop_zone_and_named_on_the_rece
     dataset, applied = _first_use(code)
     rows, expected = BREAKERS[code](dataset, applied)  # type: ignore[arg-type]
     malformed = 2 if code == "row.malformed" else None
-    drop(settings, STREET, dataset.name, "case.csv", _csv(dataset, rows, malformed))
+    broken = 2 if code == "row.broken_quote" else None
+    if code in XLSX_CODES:
+        names = list(dataset.column_names)
+        content = _xlsx([names, *([r.get(c) for c in names] for r in rows)])
+        drop(settings, STREET, dataset.name, "case.xlsx", content)
+    else:
+        drop(settings, STREET, dataset.name, "case.csv", _csv(dataset, rows, malformed, broken))
     [entry] = ingest_pending(settings).entries
     assert entry.status == "loaded"
     write_receipts(settings)

@@ -17,6 +17,7 @@ import pytest
 
 from pipelines.contract import Dataset, get_dataset
 from pipelines.ingest import readers
+from pipelines.ingest.headers import BROKEN
 from pipelines.ingest.model import LINE, MALFORMED, FileRejected, RawTable
 from pipelines.ingest.readers import read_submission
 
@@ -142,10 +143,14 @@ def test_quoted_fields_with_commas_quotes_and_newlines(tmp_path: Path) -> None:
         "S3,2024-01-04,法律咨询,5,\n"
     )
     t = read(tmp_path, "a.csv", text)
-    assert rows(t, "service_id", "service_type", "lawyer_name", LINE) == [
-        ("S1", "法律,咨询", '王"五"', 2),
-        ("S2", "法律咨询", "第一行\n第二行\r\n第三行", 3),
-        ("S3", "法律咨询", None, 6),
+    # No column allows a line break: the record over lines 3-5 is not kept, each of its
+    # lines is a broken row of its own (split alone, its stray quote read as text).
+    assert rows(t, "service_id", "service_type", "lawyer_name", LINE, BROKEN) == [
+        ("S1", "法律,咨询", '王"五"', 2, False),
+        ("S2", "法律咨询", '"第一行', 3, True),
+        ("第二行", None, None, 4, True),
+        ('第三行"', None, None, 5, True),
+        ("S3", "法律咨询", None, 6, False),
     ]
 
 
@@ -182,9 +187,14 @@ def test_truncated_last_line_is_rejected(tmp_path: Path) -> None:
 
 
 def test_unterminated_quote_at_the_end_is_truncated(tmp_path: Path) -> None:
-    for tail in ('S2,2024-01-03,法律咨询,"4', 'S2,2024-01-03,"法律\n咨询,4\n'):
+    for tail in ('S2,2024-01-03,法律咨询,"4', 'S2,2024-01-03,"法律\n咨询,"4'):
         e = rejected(tmp_path, "a.csv", f"{HEADER_EN}\nS1,2024-01-02,法律咨询,3\n{tail}")
         assert e.code == "file.truncated"
+
+
+def test_a_quote_left_open_before_a_final_line_break_is_a_stray_quote(tmp_path: Path) -> None:
+    t = read(tmp_path, "a.csv", f'{HEADER_EN}\nS1,2024-01-02,法律咨询,3\nS2,2024-01-03,"法律\n咨询,4\n')
+    assert rows(t, "service_id", LINE, BROKEN) == [("S1", 2, False), ("S2", 3, True), ("咨询", 4, True)]
 
 
 def test_a_complete_last_line_without_final_newline_is_fine(tmp_path: Path) -> None:
@@ -480,14 +490,20 @@ def test_xlsx_blank_first_row_is_no_header_and_an_empty_sheet_is_empty(tmp_path:
     assert info.value.code == "file.empty"
 
 
-def test_xlsx_reads_the_first_sheet_only(tmp_path: Path) -> None:
+def test_xlsx_reads_the_first_sheet_and_rejects_data_on_another(tmp_path: Path) -> None:
     wb = openpyxl.Workbook()
     first = wb.active
     first.append(["服务编号", "服务日期", "服务类型", "服务人次"])
     first.append(["S1", "2024-01-02", "法律咨询", 3])
-    wb.create_sheet("other").append(["nothing", "here"])
+    other = wb.create_sheet("other")
+    other.append([None, " "])  # blank cells only: nothing is lost
     wb.save(tmp_path / "a.xlsx")
     assert read_submission(tmp_path / "a.xlsx", LEGAL).frame["service_id"].to_list() == ["S1"]
+    other.append(["nothing", "here"])  # rows on sheet 2 would be lost: the workbook is rejected
+    wb.save(tmp_path / "a.xlsx")
+    with pytest.raises(FileRejected) as info:
+        read_submission(tmp_path / "a.xlsx", LEGAL)
+    assert (info.value.code, info.value.detail) == ("file.extra_sheet", "sheet 2 of 2")
 
 
 def test_corrupt_xlsx_is_unreadable(tmp_path: Path) -> None:

@@ -15,8 +15,9 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from pipelines.contract import DATASETS, ColumnType, Dataset, get_dataset
+from pipelines.contract import DATASETS, MAX_CELL_CHARS, ColumnType, Dataset, get_dataset
 from pipelines.contract.rules import AppliedRule, applicable_rules
+from pipelines.ingest.headers import BROKEN
 from pipelines.ingest.model import LINE, MALFORMED, PROBLEM_SCHEMA, REASONS, Validated
 from pipelines.ingest.validate import REASON_DTYPE, possible_codes, validate
 from pipelines.rules import idcard, uscc
@@ -98,12 +99,21 @@ def valid_row(dataset: Dataset, n: int = 0) -> Row:
     return row
 
 
-def frame(rows: list[Row], dataset: Dataset, malformed: list[bool] | None = None) -> pl.DataFrame:
+def frame(
+    rows: list[Row],
+    dataset: Dataset,
+    malformed: list[bool] | None = None,
+    broken: list[bool] | None = None,
+) -> pl.DataFrame:
+    """Rows as the reader gives them; ``broken`` adds the reader's broken-line flag."""
     names = list(rows[0]) if rows else list(dataset.column_names)
     data: dict[str, list[object]] = {c: [r.get(c) for r in rows] for c in names}
     data[LINE] = list(range(2, len(rows) + 2))
     data[MALFORMED] = malformed or [False] * len(rows)
     schema = {**dict.fromkeys(names, pl.String()), LINE: pl.Int64(), MALFORMED: pl.Boolean()}
+    if broken is not None:
+        data[BROKEN] = broken
+        schema[BROKEN] = pl.Boolean()
     return pl.DataFrame(data, schema=schema)
 
 
@@ -175,6 +185,23 @@ def _warning(dataset: Dataset, a: AppliedRule) -> tuple[list[Row], Expected]:
     return _one(dataset, a, members="121", employees="120")
 
 
+def _broken_lines(dataset: Dataset, a: AppliedRule) -> tuple[list[Row], Expected]:
+    """Two lines a stray quote ran together: the reader flags both (here by hand, see
+    the test; through a CSV, a quote opened on the first and closed on the second)."""
+    rows = [valid_row(dataset, n) for n in range(2)]
+    return rows, {0: {(a.code, None)}, 1: {(a.code, None)}}
+
+
+def _with_line_break(dataset: Dataset, a: AppliedRule) -> tuple[list[Row], Expected]:
+    good = valid_row(dataset)[_col(dataset, a)] or "x"
+    return _one(dataset, a, **{_col(dataset, a): f"{good[:1]}\n{good[1:]}"})
+
+
+def _too_long(dataset: Dataset, a: AppliedRule) -> tuple[list[Row], Expected]:
+    good = valid_row(dataset)[_col(dataset, a)] or "x"
+    return _one(dataset, a, **{_col(dataset, a): good + "0" * MAX_CELL_CHARS})
+
+
 BREAKERS: dict[str, Breaker] = {
     "row.malformed": lambda d, a: ([valid_row(d)], {0: {(a.code, None)}}),
     "required": lambda d, a: _one(d, a, **{_col(d, a): None}),
@@ -208,6 +235,9 @@ BREAKERS: dict[str, Breaker] = {
     "union_credit_code.prefix": lambda d, a: _one(d, a, union_credit_code=make_uscc(5, "91")),
     "id_number.duplicate_active": _duplicate_active,
     "members.exceed_employees": _warning,
+    "row.broken_quote": _broken_lines,
+    "value.too_long": _too_long,
+    "value.line_break": _with_line_break,
 }
 
 CASES = [
@@ -223,7 +253,8 @@ def test_every_rule_is_triggered_with_exactly_its_reason(
 ) -> None:
     rows, expected = BREAKERS[applied.code](dataset, applied)
     malformed = [True] if applied.code == "row.malformed" else None
-    v = run(rows, dataset, malformed=malformed)
+    broken = [i in expected for i in range(len(rows))] if applied.code == "row.broken_quote" else None
+    v = run(rows, dataset, malformed=malformed, broken=broken)
     if applied.code == "members.exceed_employees":
         assert v.quarantined.height == 0 and v.good.height == 1
         assert v.problems.rows() == [(2, "members", applied.code, "warning")]

@@ -2,7 +2,15 @@
 
 from .datasets import DATASETS, DATASETS_BY_NAME, get_dataset
 from .rules import CATALOGUE, FILE_RULES, Rule, Severity, applicable_rules, rule
-from .schema import Column, ColumnType, Dataset, DatasetKind
+from .schema import (
+    INSTRUCTIONS_SHEET,
+    LISTS_SHEET,
+    MAX_CELL_CHARS,
+    Column,
+    ColumnType,
+    Dataset,
+    DatasetKind,
+)
 from .streets import DISTRICT_CODE, STREETS, STREETS_BY_CODE, Street, is_known_street
 
 __all__ = [
@@ -11,6 +19,9 @@ __all__ = [
     "DATASETS_BY_NAME",
     "DISTRICT_CODE",
     "FILE_RULES",
+    "INSTRUCTIONS_SHEET",
+    "LISTS_SHEET",
+    "MAX_CELL_CHARS",
     "STREETS",
     "STREETS_BY_CODE",
     "Column",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from .datasets import DATASETS
 from .rules import CATALOGUE, Severity, applicable_rules
-from .schema import ColumnType
+from .schema import INSTRUCTIONS_SHEET, MAX_CELL_CHARS, ColumnType
 from .streets import STREETS
 
 _SEVERITY_ZH = {
@@ -65,6 +65,11 @@ def render_contract_md() -> str:
         "",
         "Generated from `pipelines/contract/` by `union-warehouse contract-sync`; do not edit.",
         "Headers may be given in Chinese or English; `*` marks a required column.",
+        f"No value may be longer than {MAX_CELL_CHARS} characters (`value.too_long`) or hold a "
+        "line break (`value.line_break`; in a CSV, `row.broken_quote` for every line of such a "
+        "record), except in a column marked `↵` (multi-line free text).",
+        f"An .xlsx is read from its first sheet; any other sheet with data rejects it "
+        f"(`file.extra_sheet`), except the templates' own 「{INSTRUCTIONS_SHEET}」 and hidden list sheet.",
         "",
         "## Streets",
         "",
@@ -83,8 +88,9 @@ def render_contract_md() -> str:
             "|---|---|---|---|---|",
         ]
         for c in d.columns:
+            marks = ("*" if c.required else "") + (" ↵" if c.allows_line_break else "")
             lines.append(
-                f"| {c.name}{'*' if c.required else ''} | {c.zh} | {_md_escape(_type_text(c))} | "
+                f"| {c.name}{marks} | {c.zh} | {_md_escape(_type_text(c))} | "
                 f"{'yes' if c.personal else ''} | {_md_escape(c.doc)} |"
             )
         lines.append("")

@@ -18,6 +18,8 @@ from enum import StrEnum
 
 from .datasets import DATASETS
 from .schema import (
+    INSTRUCTIONS_SHEET,
+    MAX_CELL_CHARS,
     ColumnType,
     Dataset,
     IdentityAgreement,
@@ -83,6 +85,9 @@ _RULES: tuple[Rule, ...] = (
     Rule("file.unreadable", R,
          "文件无法打开或已损坏，请重新导出后上报。",
          "file cannot be read{detail}"),
+    Rule("file.link", R,
+         "该文件是快捷方式/链接，未被读取。请上传文件本身，不要上传快捷方式/链接。",
+         "symbolic link in the drop zone: never followed, nothing read{detail}"),
     Rule("file.encoding", R,
          "文件编码无法识别，请以 UTF-8 或 GBK 编码另存为 CSV 后上报。",
          "file is neither UTF-8 nor GBK/GB18030{detail}"),
@@ -98,9 +103,19 @@ _RULES: tuple[Rule, ...] = (
     Rule("file.duplicate_column", R,
          "表头中「{header}」出现了不止一次，请删除重复的列。",
          "column appears more than once in the header: {column}"),
+    # Truncation vs a stray quote: a file cut short does not end with a line break, and
+    # its last line, read alone, ends inside quotes or has fewer fields than the header.
+    # A quote left open by an earlier line, or by a last line that a line break follows,
+    # is a stray quote: each line it swallowed is quarantined (row.broken_quote).
     Rule("file.truncated", R,
          "文件不完整（最后一行被截断），请重新导出完整文件后上报。",
-         "file is truncated: its last row is incomplete"),
+         "file is truncated: it does not end with a line break and its last line, read "
+         "alone, ends inside quotes or has fewer fields than the header"),
+    Rule("file.extra_sheet", R,
+         "工作簿中除第1个工作表外，还有工作表含有数据（也可能是隐藏的工作表）。只读取第1个工作表，"
+         f"请把数据行移到第1个工作表，或删除多余的工作表后重新上报（模板自带的「{INSTRUCTIONS_SHEET}」无需删除）。",
+         "workbook holds data on a sheet other than the first{detail}; only the first sheet "
+         "is read, the template's own instruction and list sheets excepted"),
     Rule("file.duplicate", D,
          "该文件与已上报的文件内容完全相同，已记录，无需重复上报。",
          "same bytes as an earlier submission{detail}; recorded, nothing loaded"),
@@ -108,6 +123,11 @@ _RULES: tuple[Rule, ...] = (
     Rule("row.malformed", Q,
          "该行的列数与表头不一致（可能多了或少了分隔符），请检查该行。",
          "row does not match the header (wrong number of fields or not a JSON object)"),
+    Rule("row.broken_quote", Q,
+         "该行有不成对的英文双引号（\"）或单元格内换行，与相邻的行连成了一条记录，"
+         "这几行均未入库；请删除多余的引号或换行后重新上报。",
+         "line of a CSV record spanning several lines (a stray quote, or a line break inside "
+         "a value of a column that allows none); each line of it is quarantined on its own"),
     Rule("required", Q,
          "「{header}」为必填项，请填写。",
          "required value missing: {column}"),
@@ -198,6 +218,12 @@ _RULES: tuple[Rule, ...] = (
     Rule("as_of_date.inconsistent", Q,
          "「统计日期」与本文件其他行不一致（一个文件只能有一个统计日期）。",
          "as_of_date differs from the file's as-of date"),
+    Rule("value.too_long", Q,
+         f"「{{header}}」的内容超过{MAX_CELL_CHARS}个字符，请检查是否误粘贴了其他内容。",
+         f"{{column}} is longer than {MAX_CELL_CHARS} characters"),
+    Rule("value.line_break", Q,
+         "「{header}」中有换行（如在 Excel 中按 Alt+Enter 输入的换行），请删除换行后重新上报。",
+         "{column} contains a line break"),
     # --- warnings: reported, the row loads -----------------------------------------------
     Rule("members.exceed_employees", W,
          "「会员人数」大于「职工人数」，请核对（本行已入库）。",
@@ -249,7 +275,7 @@ class AppliedRule:
 def applicable_rules(dataset: Dataset) -> tuple[AppliedRule, ...]:
     """Every row rule the validators can raise for ``dataset``, derived from its columns
     and declared rules. The validators raise only these; the docs list these."""
-    out: list[AppliedRule] = [AppliedRule("row.malformed", None)]
+    out: list[AppliedRule] = [AppliedRule("row.malformed", None), AppliedRule("row.broken_quote", None)]
     for col in dataset.columns:
         if col.required:
             out.append(AppliedRule("required", col.name))
@@ -275,7 +301,16 @@ def applicable_rules(dataset: Dataset) -> tuple[AppliedRule, ...]:
                 out.append(AppliedRule(r.code, r.column))
             case UniqueWhere():
                 out.append(AppliedRule(r.code, r.column, r.where_column))
+    for col in dataset.columns:  # what every cell must respect, whatever its type
+        out.append(AppliedRule("value.too_long", col.name))
+        if not col.allows_line_break:
+            out.append(AppliedRule("value.line_break", col.name))
     return tuple(out)
+
+
+CELL_CODES: frozenset[str] = frozenset({"value.too_long", "value.line_break"})
+"""Rules on the cell as written: a cell breaking one is reported for them only (the
+other rules of its column would only judge a value that is not what was meant)."""
 
 
 def all_row_codes() -> frozenset[str]:

@@ -11,6 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+# --- what every cell and every workbook of a submission must respect ---------------------
+
+MAX_CELL_CHARS = 4096
+"""The longest value any cell may hold, in characters (``value.too_long`` beyond it). The
+longest real values (names of employers and unions, activity titles) are a few hundred
+characters at most; anything longer is a paste gone wrong or rows run together."""
+
+INSTRUCTIONS_SHEET = "填报说明"
+"""The instructions sheet of the fill-in templates (:mod:`pipelines.feedback.templates`).
+Data is read from a workbook's first sheet only; this sheet may follow it."""
+
+LISTS_SHEET = "_lists"
+"""The hidden sheet holding the templates' long dropdown lists; it may follow the data
+sheet too. Any other sheet with a non-blank cell rejects the workbook (``file.extra_sheet``)."""
+
 
 class ColumnType(StrEnum):
     STR = "str"
@@ -43,6 +58,9 @@ class Column:
     personal: bool = False  # personal information: never leaves landing/quarantine
     blank_default: str | None = None  # value a blank cell stands for (劳模级别: blank = 无)
     doc: str = ""  # what the column means, for clerks and analysts
+    # Free text that may run over several lines. Otherwise a line break inside a value is
+    # a row problem (value.line_break; in a CSV, row.broken_quote for each line it spans).
+    allows_line_break: bool = False
 
     def __post_init__(self) -> None:
         if self.type is ColumnType.ENUM and not self.enum:

@@ -26,6 +26,8 @@ from typing import Any
 from pipelines.contract import (
     DATASETS,
     FILE_RULES,
+    INSTRUCTIONS_SHEET,
+    LISTS_SHEET,
     STREETS,
     STREETS_BY_CODE,
     Column,
@@ -51,8 +53,7 @@ from .wording import (
     value_hint,
 )
 
-INSTRUCTIONS_SHEET = "填报说明"
-LISTS_SHEET = "_lists"
+# INSTRUCTIONS_SHEET, LISTS_SHEET: named in the contract, whose reader lets them follow the data sheet
 INLINE_LIST_LIMIT = 255  # characters of an inline list validation (Excel's limit)
 LAST_ROW = MAX_ROWS - 1  # validations and formats reach the sheet's last row
 DATE_MIN, DATE_MAX = date(1900, 1, 1), date(2099, 12, 31)
@@ -267,7 +268,8 @@ def _write_instructions(sheet: StreamingSheet, dataset: Dataset, street: Street 
         doc_zh(dataset.doc),
         kind,
         f"上报位置：把本文件放入 {folder}（文件名可自定；支持 .xlsx、.csv、.jsonl）。",
-        "第1行为表头，请勿修改或删除；从第2行起每行一条记录；只读取第一个工作表。",
+        "第1行为表头，请勿修改或删除；从第2行起每行一条记录；只读取第一个工作表，"
+        "其他工作表（本说明页除外）中不能有数据。",
         "红色表头为必填列。选中单元格可看到该列的填写要求；有下拉箭头的列请从列表中选择。",
         "每次上报后都会生成回执：列出入库行数、未入库的行及其行号、列名、规则代码和修改方法。",
     ):

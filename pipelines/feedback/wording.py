@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 
 from pipelines.contract import STREETS_BY_CODE, Column, ColumnType, Dataset, Severity, rule
-from pipelines.contract.rules import AppliedRule, applicable_rules
+from pipelines.contract.rules import CELL_CODES, AppliedRule, applicable_rules
 
 TYPE_ZH: dict[ColumnType, str] = {
     ColumnType.STR: "文本",
@@ -125,7 +125,8 @@ def column_prompt(dataset: Dataset, col: Column, street_code: str | None = None)
     ]
     seen: set[str] = set()
     for a in column_rules(dataset, col.name):
-        if a.code in ("required", "row.malformed") or a.code in seen:
+        # rules every cell has (length, line breaks) are said once, on the instructions sheet
+        if a.code in ("required", "row.malformed") or a.code in CELL_CODES or a.code in seen:
             continue
         seen.add(a.code)
         lines.append(problem_message(dataset, a.code, a.column))

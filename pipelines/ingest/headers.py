@@ -17,6 +17,12 @@ from pipelines.contract import Column, Dataset
 
 from .model import LINE, MALFORMED, FileRejected
 
+BROKEN = "_broken_quote"
+"""A flag column beside ``_line_number`` and ``_malformed``: True on a line the CSV reader
+took out of a record spanning several lines that it does not keep (row.broken_quote).
+The reader adds it only to a file that has such lines; absent means all False. Like the
+other two, no header may take its name."""
+
 _WHITESPACE = re.compile(r"\s+")
 _INVISIBLE = str.maketrans("", "", "\ufeff\u200b")  # BOM / zero-width space left by exports
 
@@ -81,7 +87,7 @@ def _unique(name: str, taken: set[str]) -> str:
 
 
 def _extra_names(raw: list[str], columns: list[str | None], dataset: Dataset) -> list[str]:
-    taken = {LINE, MALFORMED, *dataset.column_names}
+    taken = {LINE, MALFORMED, BROKEN, *dataset.column_names}
     names: list[str] = []
     for i, (cell, col) in enumerate(zip(raw, columns, strict=True)):
         if col is not None:

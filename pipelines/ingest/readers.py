@@ -12,8 +12,23 @@ file proves regular: one physical line per record, every record exactly as wide 
 header row, no record cut inside quotes. Everything else takes the exact slow path (the
 ``csv`` module, which knows the line each record starts on).
 
+A CSV record that runs over several physical lines is kept only when every line break in
+it falls inside a value of a column that allows one (``Column.allows_line_break``; no
+column of the contract does today). Otherwise it is a stray quote (or a line break where
+none belongs) that ran rows together: each of its non-blank lines becomes a row of its
+own, split alone, with its own line number and the ``_broken_quote`` flag (quarantined as
+``row.broken_quote``), so that every physical data line is accounted for. A record left
+open at the end of the file is such a span too, unless the file is cut short: no final
+line break, and its last line, read alone, ends inside quotes or is short of fields
+(``file.truncated``).
+
+XLSX: data is read from the first sheet; any other sheet with a non-blank cell rejects
+the workbook (``file.extra_sheet``), except the fill-in templates' own instruction and
+list sheets.
+
 Every reader produces an Arrow table with positional columns f0..f{n-1} (one per header
-cell), ``_line_number`` and ``_malformed``; :func:`_finish` blanks, filters and names it.
+cell), ``_line_number`` and ``_malformed`` (and ``_broken_quote`` when a line has it);
+:func:`_finish` blanks, filters and names it.
 """
 
 from __future__ import annotations
@@ -38,9 +53,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from pipelines.contract import ColumnType, Dataset
+from pipelines.contract import INSTRUCTIONS_SHEET, LISTS_SHEET, ColumnType, Dataset
 
-from .headers import HeaderMatch, match_headers
+from .headers import BROKEN, HeaderMatch, match_headers
 from .model import LINE, MALFORMED, FileRejected, RawTable
 
 FAST_PATH_MIN_BYTES = 8 * 1024 * 1024  # smaller CSV files always take the exact slow path
@@ -53,6 +68,19 @@ _NEWLINE_BYTES = (b"\n", b"\r")
 _LF, _CR = 0x0A, 0x0D
 
 Row = tuple[Any, ...]
+
+# The csv module refuses a field over 131,072 characters by default (csv.Error), which would
+# reject a whole file for one oversized cell; such a cell is the validator's business
+# (value.too_long quarantines its row, the rest loads). The limit is process-wide, so it is
+# set once, here, and only ever raised: every csv reader in the process still accepts all it
+# accepted before. The bound is the largest a C long holds everywhere; files themselves are
+# capped by UNION_MAX_FILE_BYTES.
+CSV_FIELD_LIMIT = 2**31 - 1
+if csv.field_size_limit() < CSV_FIELD_LIMIT:
+    csv.field_size_limit(CSV_FIELD_LIMIT)
+
+# Sheets a workbook may hold besides the data sheet: the templates' own (named in the contract).
+_TEMPLATE_SHEETS = frozenset({INSTRUCTIONS_SHEET, LISTS_SHEET})
 
 
 def read_submission(path: Path, dataset: Dataset, *, fast: bool | None = None) -> RawTable:
@@ -87,9 +115,12 @@ def _field(i: int) -> str:
     return f"f{i}"
 
 
-def _schema(width: int) -> dict[str, pl.DataType]:
+def _schema(width: int, *, broken: bool = False) -> dict[str, pl.DataType]:
     schema: dict[str, pl.DataType] = {_field(i): pl.String() for i in range(width)}
-    return {**schema, LINE: pl.Int64(), MALFORMED: pl.Boolean()}
+    flags: dict[str, pl.DataType] = {LINE: pl.Int64(), MALFORMED: pl.Boolean()}
+    if broken:
+        flags[BROKEN] = pl.Boolean()
+    return {**schema, **flags}
 
 
 def _to_arrow(frame: pl.DataFrame) -> pa.Table:
@@ -121,15 +152,18 @@ def _any(mask: pa.ChunkedArray | pa.Array) -> bool:
 
 
 class _TableBuilder:
-    """Collects rows of ``width`` string values in batches into one positional table."""
+    """Collects rows of ``width`` string values in batches into one positional table
+    (with the ``_broken_quote`` flag column)."""
 
     def __init__(self, width: int) -> None:
-        self.schema = _schema(width)
+        self.schema = _schema(width, broken=True)
         self._rows: list[Row] = []
         self._batches: list[pa.Table] = []
 
-    def add(self, values: Sequence[str | None], line: int, malformed: bool) -> None:
-        self._rows.append((*values, line, malformed))
+    def add(
+        self, values: Sequence[str | None], line: int, malformed: bool, broken: bool = False
+    ) -> None:
+        self._rows.append((*values, line, malformed, broken))
         if len(self._rows) >= BATCH_ROWS:
             self._flush()
 
@@ -168,9 +202,12 @@ def _finish(
     over in a one-element list it keeps no other reference to."""
     table = handed.pop() if isinstance(handed, list) else handed
     order = _output_order(match, dataset)
-    names = [*(match.names[i] for i in order), LINE, MALFORMED]
+    # the broken-line flag only when some line has it (absent means: none)
+    has_broken = BROKEN in table.column_names and _any(table.column(BROKEN))
+    flags = [LINE, MALFORMED, *([BROKEN] if has_broken else [])]
+    names = [*(match.names[i] for i in order), *flags]
     arrays: list[pa.ChunkedArray | None] = [
-        *(table.column(_field(i)) for i in order), table.column(LINE), table.column(MALFORMED)
+        *(table.column(_field(i)) for i in order), *(table.column(f) for f in flags)
     ]
     rows = table.num_rows
     del table, handed
@@ -191,7 +228,7 @@ def _finish(
         pa.default_memory_pool().release_unused()  # the Arrow copy is gone: give it back
     frame = pl.DataFrame(_aligned(series))
     del series
-    keep = pl.col(MALFORMED) | pl.any_horizontal(pl.exclude(LINE, MALFORMED).is_not_null())
+    keep = pl.any_horizontal(*(pl.col(f) for f in flags[1:]), pl.exclude(*flags).is_not_null())
     if not frame.select(keep.all()).item():
         frame = frame.filter(keep)
     if frame.height == 0:
@@ -398,32 +435,103 @@ def _fit(fields: list[str], width: int) -> tuple[Sequence[str | None], bool]:
     return fields[:width], any(f.strip() for f in fields[width:])
 
 
-def _check_last_record(fields: list[str], raw: list[str], width: int, lines: _Lines) -> None:
-    """A file cut short: its last record ends inside quotes, or (with no final line
-    break) has fewer fields than the header."""
-    short = any(f.strip() for f in fields) and len(fields) < width
-    if _open_quote("".join(raw)) or (short and not lines.ends_with_newline):
-        raise FileRejected("file.truncated", detail="the last record is incomplete")
+def _short(fields: list[str], width: int) -> bool:
+    return any(f.strip() for f in fields) and len(fields) < width
 
 
-def _csv_slow(path: Path, probe: _Probe, width: int) -> pa.Table:
-    """The exact path: the csv module, which knows the line each record starts on."""
+def _split_alone(text: str) -> list[str]:
+    """One physical line split on its own. A quote it leaves open is read as text (so
+    the line still splits at its commas and the stray quote shows in its values)."""
+    body = text.rstrip("\r\n")
+    if _open_quote(body):
+        return next(csv.reader([body], quoting=csv.QUOTE_NONE), [])
+    return next(csv.reader([body]), [])
+
+
+def _left_open(
+    fields: list[str], raw: list[str], width: int, lines: _Lines, allowed: Sequence[bool]
+) -> bool:
+    """Whether the file's last record was left open by a stray quote (each of its lines
+    is then a broken line); raises ``file.truncated`` for a file cut short.
+
+    Cut short: the file does not end with a line break, and its last line (the whole
+    last record when that is one line, or kept whole over several) ends inside quotes or
+    has fewer fields than the header. A record still inside quotes at the end of a file
+    that ends with a line break, or whose quote an earlier line opened before a complete
+    last line, was opened by a stray quote."""
+    left_open = _open_quote("".join(raw))
+    if not lines.ends_with_newline:
+        if len(raw) == 1 or (not left_open and _kept_whole(fields, allowed)):
+            cut = left_open or _short(fields, width)
+        else:  # a span that is split into its lines: only the last one can be cut
+            cut = _open_quote(raw[-1]) or _short(_split_alone(raw[-1]), width)
+        if cut:
+            raise FileRejected("file.truncated", detail="the last record is incomplete")
+    return left_open
+
+
+def _kept_whole(fields: list[str], allowed: Sequence[bool]) -> bool:
+    """Whether a record spanning several lines is one record: it has a line break, and
+    each is inside a value of a column that allows one (not beyond the header)."""
+    found = False
+    for i, value in enumerate(fields):
+        if "\n" in value or "\r" in value:
+            if i >= len(allowed) or not allowed[i]:
+                return False
+            found = True
+    return found
+
+
+def _add_record(
+    builder: _TableBuilder,
+    fields: list[str],
+    raw: list[str],
+    line: int,
+    width: int,
+    allowed: Sequence[bool],
+    *,
+    left_open: bool = False,
+) -> None:
+    """One record read by the csv module starting on ``line`` (its physical lines
+    ``raw``): a row, or one broken row per non-blank line when it may not span them."""
+    if left_open or (len(raw) > 1 and not _kept_whole(fields, allowed)):
+        for offset, text in enumerate(raw):
+            alone = _split_alone(text)
+            if any(f.strip() for f in alone):
+                builder.add(_fit(alone, width)[0], line + offset, False, broken=True)
+    elif any(f.strip() for f in fields):
+        values, malformed = _fit(fields, width)
+        builder.add(values, line, malformed)
+
+
+def _csv_slow(path: Path, probe: _Probe, width: int, allowed: Sequence[bool]) -> pa.Table:
+    """The exact path: the csv module, which knows the line each record starts on.
+    ``allowed[i]``: whether a value of column ``i`` may hold a line break."""
     builder = _TableBuilder(width)
     with path.open("r", encoding=probe.encoding, newline="") as fh:
         tap = _Tap(iter(fh))
         reader = csv.reader(tap)
         previous = 0
-        fields: list[str] = []
-        raw: list[str] = []
+        # the record before: only the last one is judged for truncation, once known
+        held: tuple[int, list[str], list[str], int] | None = None
         for index, fields in enumerate(reader):
             line, previous = previous + 1, reader.line_num
             raw = tap.take()
-            if index > 0 and any(f.strip() for f in fields):
-                values, malformed = _fit(fields, width)
-                builder.add(values, line, malformed)
-        if previous > 0:
-            _check_last_record(fields, raw, width, probe.lines)
+            if held is not None and held[0] > 0:
+                _add_record(builder, *held[1:], width, allowed)
+            held = (index, fields, raw, line)
+        if held is not None:
+            index, fields, raw, line = held
+            left_open = _left_open(fields, raw, width, probe.lines, allowed)
+            if index > 0:
+                _add_record(builder, fields, raw, line, width, allowed, left_open=left_open)
     return builder.table()
+
+
+def _line_breaks_allowed(match: HeaderMatch, dataset: Dataset) -> list[bool]:
+    """Per header position: whether its values may hold a line break (extra columns,
+    not in the contract, may not)."""
+    return [c is not None and dataset.column(c).allows_line_break for c in match.columns]
 
 
 def _last_line(path: Path) -> str:
@@ -530,7 +638,7 @@ def _read_csv(path: Path, dataset: Dataset, fast: bool | None) -> RawTable:
         if utf8_copy is not None and probe.encoding == "gb18030":
             table = _csv_fast(utf8_copy, probe.lines, len(header), match.width, check_utf8=False)
         if table is None:
-            table = _csv_slow(path, probe, match.width)
+            table = _csv_slow(path, probe, match.width, _line_breaks_allowed(match, dataset))
         handed = [table]
         del table
         return _finish(handed, match, dataset, probe.encoding, "csv")
@@ -697,6 +805,27 @@ def _sheet_rows(
     return builder.table()
 
 
+def _all_rows(sheet: Any) -> Iterator[Row]:
+    if hasattr(sheet, "reset_dimensions"):
+        sheet.reset_dimensions()  # read every cell, whatever the declared dimension says
+    return cast(Iterator[Row], sheet.iter_rows(values_only=True))
+
+
+def _check_other_sheets(workbook: Any) -> None:
+    """``file.extra_sheet`` when a sheet after the first holds a non-blank cell (rows
+    there would be silently lost), the templates' instruction and list sheets excepted.
+    The detail names the sheet by position only: its name may be anything, a person's."""
+    names: list[str] = workbook.sheetnames
+    for sheet in workbook.worksheets[1:]:
+        if sheet.title in _TEMPLATE_SHEETS:
+            continue
+        if any(not _blank_cells(cells) for cells in _all_rows(sheet)):
+            hidden = ", hidden" if getattr(sheet, "sheet_state", "visible") != "visible" else ""
+            position = names.index(sheet.title) + 1
+            detail = f"sheet {position} of {len(names)}{hidden}"
+            raise FileRejected("file.extra_sheet", detail=detail)
+
+
 def _read_xlsx(path: Path, dataset: Dataset, fast: bool | None) -> RawTable:
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -708,11 +837,9 @@ def _read_xlsx(path: Path, dataset: Dataset, fast: bool | None) -> RawTable:
     try:
         if not workbook.worksheets:
             raise FileRejected("file.empty", detail="the workbook has no sheet")
-        sheet = workbook.worksheets[0]
-        if hasattr(sheet, "reset_dimensions"):
-            sheet.reset_dimensions()  # read every cell, whatever the declared dimension says
+        _check_other_sheets(workbook)  # first: rows put on another sheet are the problem
         epoch: datetime = workbook.epoch
-        rows: Iterator[Row] = sheet.iter_rows(values_only=True)
+        rows: Iterator[Row] = _all_rows(workbook.worksheets[0])
         match = match_headers(_sheet_header(rows, epoch), dataset)
         table = _sheet_rows(rows, match, dataset, epoch)
     finally:

@@ -20,6 +20,12 @@ Decisions beyond the contract's text:
 * A malformed row (``_malformed``) gets ``row.malformed`` only: its values are shifted
   against the header, so judging them would only add noise. Malformed rows also take no
   part in the file-level rules (duplicate keys, duplicate active IDs, the as-of date).
+  The same holds for a line the CSV reader split out of a record that ran over several
+  lines (``_broken_quote``, present only when the reader found one): ``row.broken_quote``.
+* A cell longer than ``MAX_CELL_CHARS`` (``value.too_long``) or with a line break in a
+  column that allows none (``value.line_break``; from an XLSX cell or a JSONL string, a
+  CSV never gets here with one) is reported for that only: the other rules naming its
+  column are not judged on it. The row still takes part in the file-level rules.
 * Warnings are reported only for rows that load (the warning message says so).
 * The file-wide rules (duplicate keys, unique-where rules such as duplicate active ID
   numbers, the as-of date) can be computed once by :func:`file_facts` and passed to
@@ -37,8 +43,9 @@ from datetime import date
 
 import polars as pl
 
-from pipelines.contract.rules import AppliedRule, Severity, applicable_rules, rule
+from pipelines.contract.rules import CELL_CODES, AppliedRule, Severity, applicable_rules, rule
 from pipelines.contract.schema import (
+    MAX_CELL_CHARS,
     Column,
     ColumnType,
     Dataset,
@@ -51,6 +58,7 @@ from pipelines.contract.schema import (
     UniqueWhere,
     WarnGreater,
 )
+from pipelines.ingest.headers import BROKEN
 from pipelines.ingest.model import LINE, MALFORMED, PROBLEM_SCHEMA, REASONS, Validated
 from pipelines.rules import idcard, phone, uscc, values
 
@@ -86,7 +94,8 @@ _FAST_PARSERS = {
     ColumnType.BOOL: values.parse_bool_exact,
 }
 
-_OK_ROW = ~pl.col(MALFORMED)
+_OK_ROW = ~pl.col(MALFORMED) & ~pl.col(BROKEN)
+_ROW_CODES = frozenset({"row.malformed", "row.broken_quote"})  # judged on every row
 _FILE_AS_OF = "__file_as_of"
 _BAD, _WARN = "__bad", "__warn"
 
@@ -113,6 +122,22 @@ def _format_fails(name: str) -> pl.Expr:
 def _id_parts(name: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     """(format fails, check character fails, birth date) of an ID18 column."""
     return _format_fails(name), pl.col(f"__idcheck__{name}"), pl.col(f"__idbirth__{name}")
+
+
+def _too_long(name: str) -> pl.Expr:
+    """``value.too_long`` of a contract column, computed once (:func:`_cell_flags`)."""
+    return pl.col(f"__long__{name}")
+
+
+def _line_break(name: str) -> pl.Expr:
+    """``value.line_break`` of a contract column, computed once (:func:`_cell_flags`)."""
+    return pl.col(f"__break__{name}")
+
+
+def _cell_fails(col: Column) -> pl.Expr:
+    """Whether the cell as written breaks a rule of :data:`CELL_CODES`."""
+    fails = _too_long(col.name)
+    return fails if col.allows_line_break else fails | _line_break(col.name)
 
 
 def _id_valid(name: str) -> pl.Expr:
@@ -235,8 +260,46 @@ def _prepare(raw: pl.DataFrame, dataset: Dataset) -> pl.DataFrame:
         else pl.lit(None, pl.String).alias(c.name)
         for c in dataset.columns
     ]
-    malformed = pl.col(MALFORMED).fill_null(False) if MALFORMED in raw.columns else pl.lit(False)
-    return raw.with_columns(*fill, malformed.alias(MALFORMED))
+    flags = [
+        (pl.col(f).fill_null(False) if f in raw.columns else pl.lit(False)).alias(f)
+        for f in (MALFORMED, BROKEN)
+    ]
+    return raw.with_columns(*fill, *flags)
+
+
+_PROBE_BYTES = 1 << 30  # a column with more text than this is checked row by row
+
+
+def _cell_flags(frame: pl.DataFrame, dataset: Dataset) -> list[pl.Expr]:
+    """The rules on each cell as written (the raw string, before any normalising): longer
+    than MAX_CELL_CHARS, a line break where the column allows none.
+
+    Most files break neither, and a per-row search costs more than the rest of the quick
+    pass, so each column is probed whole first (its longest value in bytes; its values
+    joined, searched once): a column the probe clears gets a constant False."""
+    cols = list(dataset.columns)
+    stats = frame.select(
+        *(pl.col(c.name).str.len_bytes().max().alias(f"max {c.name}") for c in cols),
+        *(pl.col(c.name).str.len_bytes().sum().alias(f"sum {c.name}") for c in cols),
+    ).row(0, named=True)
+    texts = {c.name for c in cols if not c.allows_line_break and (stats[f"max {c.name}"] or 0) > 0}
+    joinable = [n for n in sorted(texts) if stats[f"sum {n}"] <= _PROBE_BYTES]
+    probed: dict[str, bool] = {}
+    if joinable:
+        found = frame.select(pl.col(n).str.join("").str.contains(r"[\r\n]") for n in joinable)
+        probed = found.row(0, named=True)
+    out = []
+    for col in cols:
+        raw = pl.col(col.name)
+        # bytes >= characters: no value longer in bytes than the limit, none too long
+        long = (stats[f"max {col.name}"] or 0) > MAX_CELL_CHARS
+        flag = (raw.str.len_chars() > MAX_CELL_CHARS).fill_null(False) if long else pl.lit(False)
+        out.append(flag.alias(f"__long__{col.name}"))
+        if not col.allows_line_break:
+            maybe = probed.get(col.name, col.name in texts)  # too big to join: per row
+            flag = raw.str.contains(r"[\r\n]").fill_null(False) if maybe else pl.lit(False)
+            out.append(flag.alias(f"__break__{col.name}"))
+    return out
 
 
 def _file_as_of_expr() -> pl.Expr:
@@ -350,6 +413,12 @@ def _check(
 ) -> pl.Expr:
     if a.code == "row.malformed":
         return pl.col(MALFORMED)
+    if a.code == "row.broken_quote":
+        return pl.col(BROKEN)
+    if a.code == "value.too_long" and a.column is not None:
+        return _too_long(a.column)
+    if a.code == "value.line_break" and a.column is not None:
+        return _line_break(a.column)
     if a.code == "required" and a.column is not None:
         return _n(a.column).is_null()
     if a.code in _TYPE_CODES and a.column is not None:
@@ -378,8 +447,10 @@ def checks(dataset: Dataset, street_code: str, facts: FileFacts | None = None) -
     merged: dict[tuple[str, str | None], pl.Expr] = {}
     for applied in applicable_rules(dataset):
         fails = _check(applied, dataset, street_code, facts).fill_null(False)
-        if applied.code != "row.malformed":
+        if applied.code not in _ROW_CODES:
             fails = fails & _OK_ROW
+        if applied.code not in CELL_CODES and applied.column is not None:
+            fails = fails & ~_cell_fails(dataset.column(applied.column))
         key = (applied.code, applied.column)
         merged[key] = merged[key] | fails if key in merged else fails
     return [Check(code, col, fails, rule(code).severity) for (code, col), fails in merged.items()]
@@ -565,7 +636,7 @@ def file_facts(
         names.add(AS_OF)
     cols = [c for c in dataset.columns if c.name in names]
     present = [c.name for c in cols if c.name in raw.columns]
-    slim = raw.select(*present, *(c for c in (MALFORMED,) if c in raw.columns))
+    slim = raw.select(*present, *(c for c in (MALFORMED, BROKEN) if c in raw.columns))
     keys: dict[tuple[str, str], pl.Expr] = {
         ("duplicate_key_in_file", dataset.key): pl.when(_OK_ROW).then(_n(dataset.key))
     }
@@ -605,6 +676,7 @@ def validate(
     it, ``raw`` is the whole file and the facts are computed from it.
     """
     frame = _prepare(raw, dataset)
+    frame = frame.with_columns(_cell_flags(frame, dataset))
     facts = file_facts
     flagged = [(f"__f{i}", c) for i, c in enumerate(checks(dataset, street_code, facts))]
     result = _run(frame, dataset, street_code, flagged, facts)
@@ -612,7 +684,7 @@ def validate(
     quarantine = [(f, c) for f, c in flagged if c.severity is Severity.QUARANTINE]
     warning = [(f, c) for f, c in flagged if c.severity is Severity.WARNING]
     extras = [
-        c for c in raw.columns if c not in dataset.column_names and c not in (LINE, MALFORMED)
+        c for c in raw.columns if c not in dataset.column_names and c not in (LINE, MALFORMED, BROKEN)
     ]
     good_cols = [_t(c.name).alias(c.name) for c in dataset.columns] + [pl.col(extras), pl.col(LINE)]
     raw_cols = [pl.col(c.name) for c in dataset.columns] + [pl.col(extras), pl.col(LINE)]
