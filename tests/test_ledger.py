@@ -44,3 +44,21 @@ def test_index_knows_originals_and_next_sequence(tmp_path: Path) -> None:
 
 def test_unbalanced_entry_does_not_reconcile() -> None:
     assert not _entry(1, rows_read=5, rows_loaded=3, rows_quarantined=1).reconciles
+
+
+def test_only_loaded_submissions_make_later_files_duplicates() -> None:
+    entries = [
+        _entry(1, path="inbox/110101099/members/a.csv", sha="a" * 64, status=Status.REJECTED),
+        _entry(2, path="inbox/110101001/members/a.csv", sha="a" * 64),
+        _entry(3, path="inbox/110101001/members/b.csv", sha="b" * 64, status=Status.REJECTED),
+        _entry(4, path="inbox/110101001/members/a.csv", sha="c" * 64),
+    ]
+    idx = LedgerIndex.build(entries)
+    assert set(idx.loaded_by_sha) == {"a" * 64, "c" * 64}
+    assert idx.loaded_by_sha["a" * 64].seq == 2
+    assert idx.original_by_sha["a" * 64].seq == 2  # what a duplicate of these bytes repeats
+    assert idx.original_by_sha["b" * 64].seq == 3  # (older ledgers: a duplicate of a rejected file)
+    assert idx.last_by_path["inbox/110101001/members/a.csv"].seq == 4
+    idx.add(_entry(5, path="inbox/110101001/members/b.csv", sha="b" * 64))
+    assert idx.loaded_by_sha["b" * 64].seq == 5 and idx.original_by_sha["b" * 64].seq == 5
+    assert idx.next_seq == 6

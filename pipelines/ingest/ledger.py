@@ -17,11 +17,13 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from .dropzone import log_ref
+
 
 class Status:
     LOADED = "loaded"  # read and validated; good rows landed, bad rows quarantined
     REJECTED = "rejected"  # a file rule was broken: nothing landed
-    DUPLICATE = "duplicate"  # the same bytes were received before: nothing landed
+    DUPLICATE = "duplicate"  # the same bytes were loaded before: nothing landed
 
 
 @dataclass
@@ -50,6 +52,13 @@ class LedgerEntry:
     quarantine_path: str | None = None
     problems_path: str | None = None
     run_id: str | None = None
+
+    @property
+    def file_ref(self) -> str:
+        """The file without its name (a street's file name may carry a person's name):
+        how every table, alert, log line and metadata past this ledger and the street's
+        own receipt names it. Derived from ``path``, never stored."""
+        return log_ref(self.path)
 
     @property
     def reconciles(self) -> bool:
@@ -128,18 +137,31 @@ class LedgerIndex:
 
     by_path_state: set[tuple[str, int, int]]  # (path, bytes, mtime_ns) already processed
     by_path_sha: set[tuple[str, str]]
-    original_by_sha: dict[str, LedgerEntry]  # first non-duplicate entry per sha256
+    # the entry a duplicate of this sha256 repeats: the first loaded one (in ledgers written
+    # before duplicates were judged against loaded submissions only: the first non-duplicate)
+    original_by_sha: dict[str, LedgerEntry]
     next_seq: int
+    # first loaded entry per sha256: only these make later files duplicates (a rejected
+    # file changed nothing downstream, so the same bytes again are judged afresh)
+    loaded_by_sha: dict[str, LedgerEntry]
+    last_by_path: dict[str, LedgerEntry]  # latest entry per path (what is known of its bytes)
 
     @classmethod
     def build(cls, entries: list[LedgerEntry]) -> LedgerIndex:
-        original: dict[str, LedgerEntry] = {}
+        index = cls(set(), set(), {}, 1, {}, {})
         for e in entries:
-            if e.status != Status.DUPLICATE and e.sha256 not in original:
-                original[e.sha256] = e
-        return cls(
-            by_path_state={(e.path, e.bytes, e.mtime_ns) for e in entries},
-            by_path_sha={(e.path, e.sha256) for e in entries},
-            original_by_sha=original,
-            next_seq=max((e.seq for e in entries), default=0) + 1,
-        )
+            index.add(e)
+        return index
+
+    def add(self, e: LedgerEntry) -> None:
+        """Take a new entry into account (entries come in ledger order)."""
+        self.by_path_state.add((e.path, e.bytes, e.mtime_ns))
+        self.by_path_sha.add((e.path, e.sha256))
+        if e.status == Status.LOADED:
+            self.loaded_by_sha.setdefault(e.sha256, e)
+        if e.status != Status.DUPLICATE:
+            known = self.original_by_sha.get(e.sha256)
+            if known is None or (known.status != Status.LOADED and e.status == Status.LOADED):
+                self.original_by_sha[e.sha256] = e
+        self.last_by_path[e.path] = e
+        self.next_seq = max(self.next_seq, e.seq + 1)

@@ -2,7 +2,17 @@
 
 This is the one code path behind the Dagster ingestion asset, the drop-zone sensor's
 runs and ``union-warehouse run``. Each file is handled on its own: a rejected file is
-recorded with its one reason and the batch goes on.
+recorded with its one reason and the batch goes on; any other failure on one file
+(reading, landing, its ledger append) leaves that file pending and the batch goes on.
+
+What is pending, what is a duplicate, and what is never opened (links, FIFOs, names
+that are not UTF-8): see :mod:`pipelines.ingest.dropzone` and "Duplicates and
+identity" in ``docs/operations.md``. In short: a path is pending when its cheap state
+(size, mtime, ctime, inode) is one the drop-zone state cache has not seen with the
+bytes of the path's last ledger entry; the same bytes as that entry are no new
+submission; a duplicate is the same bytes as an earlier *loaded* submission (any
+street, any name), because the warehouse identifies a loaded submission by its
+SHA-256 alone.
 """
 
 from __future__ import annotations
@@ -23,7 +33,20 @@ from pipelines.config import Settings
 from pipelines.contract import DATASETS, DATASETS_BY_NAME, Dataset, is_known_street, rule
 from pipelines.faults import fault_point
 
-from .dropzone import FileState, list_inbox, locate, log_ref, sha256_of
+from .dropzone import (
+    FILE,
+    LINK,
+    STATE_CACHE_NAME,
+    FileChanged,
+    FileState,
+    StateCache,
+    check_unchanged,
+    fingerprint,
+    list_inbox,
+    locate,
+    log_ref,
+    path_digest,
+)
 from .ledger import LedgerEntry, LedgerIndex, Status, append_entries, ingest_lock, read_ledger
 from .model import LINE, FileRejected, RawTable, Validated
 from .readers import read_submission
@@ -68,11 +91,44 @@ class BatchResult:
         return out
 
 
+def state_cache_path(settings: Settings) -> Path:
+    return settings.ledger_path.with_name(STATE_CACHE_NAME)
+
+
 def pending(settings: Settings, index: LedgerIndex | None = None) -> list[FileState]:
-    """Files in the drop zone whose (path, size, mtime) the ledger has not seen."""
+    """Files in the drop zone whose content the ledger may not have seen: a path never
+    ledgered, or one whose state changed and whose bytes now differ from its last entry
+    (only those changed paths are hashed, once: the state cache remembers the rest)."""
     if index is None:
         index = LedgerIndex.build(read_ledger(settings.ledger_path))
-    return [f for f in list_inbox(settings.raw_dir) if f.key not in index.by_path_state]
+    cache = StateCache(state_cache_path(settings))
+    listed = list_inbox(settings.raw_dir)
+    todo = _pending(settings, listed, index, cache)
+    cache.save(f.path for f in listed)
+    return todo
+
+
+def _pending(
+    settings: Settings, listed: list[FileState], index: LedgerIndex, cache: StateCache
+) -> list[FileState]:
+    out: list[FileState] = []
+    for fs in listed:
+        last = index.last_by_path.get(fs.path)
+        if last is None:
+            out.append(fs)  # never ledgered: nothing to hash yet
+            continue
+        if cache.sha_for(fs) == last.sha256:
+            continue  # this state was seen with the bytes of the last entry
+        try:
+            sha, state = fingerprint(settings.raw_dir, fs)
+        except Exception:  # vanished, changing, unreadable: the run will judge it
+            out.append(fs)
+            continue
+        if sha == last.sha256:
+            cache.remember(state, sha)  # touched or copied over with the same bytes
+        else:
+            out.append(fs)
+    return out
 
 
 def ingest_pending(
@@ -80,100 +136,135 @@ def ingest_pending(
     paths: Iterable[str] | None = None,
     run_id: str | None = None,
     progress: Callable[[int, int, LedgerEntry], None] | None = None,
+    files: Iterable[str] | None = None,
 ) -> BatchResult:
-    """Process the pending files (all of them, or only ``paths`` among them)."""
+    """Process the pending files: all of them, or only those among them whose path is in
+    ``paths`` or whose :func:`path_digest` is in ``files`` (what the sensor sends)."""
     result = BatchResult()
     started = time.perf_counter()
     with ingest_lock(settings.lock_path):
         ensure_landing_schemas(settings)
         index = LedgerIndex.build(read_ledger(settings.ledger_path))
-        todo = pending(settings, index)
-        if paths is not None:
-            wanted = set(paths)
-            todo = [f for f in todo if f.path in wanted]
-        result.timings["scan_s"] = time.perf_counter() - started
-        for i, fs in enumerate(todo, start=1):
-            try:
-                entry = _process_one(settings, fs, index, run_id)
-            except FileNotFoundError:
-                log.warning("file vanished before it was read: %s", fs.log_ref())
-                continue
-            except Exception as exc:  # a bug or an I/O fault: not the street's fault
-                # the type only: an exception's text or traceback may quote the file name
-                log.error("internal error (%s) on %s; it stays pending", type(exc).__name__, fs.log_ref())
-                result.errors.append((fs.path, type(exc).__name__))
-                continue
-            if entry is None:
-                continue
-            fault_point("ingest.landed")  # crash-safety tests: outputs landed, ledger not yet
-            append_entries(settings.ledger_path, [entry])
-            _remember(index, entry)
-            result.entries.append(entry)
-            log.info(
-                "ingested file=%s seq=%d sha256=%s dataset=%s street=%s status=%s read=%d loaded=%d quarantined=%d",
-                log_ref(entry.path), entry.seq, entry.sha256[:12], entry.dataset, entry.street_code, entry.status,
-                entry.rows_read, entry.rows_loaded, entry.rows_quarantined,
-            )
-            if progress:
-                progress(i, len(todo), entry)
+        cache = StateCache(state_cache_path(settings))
+        listed = list_inbox(settings.raw_dir)
+        try:
+            todo = _pending(settings, listed, index, cache)
+            if paths is not None:
+                wanted = set(paths)
+                todo = [f for f in todo if f.path in wanted]
+            if files is not None:
+                digests = set(files)
+                todo = [f for f in todo if path_digest(f.path) in digests]
+            result.timings["scan_s"] = time.perf_counter() - started
+            for i, fs in enumerate(todo, start=1):
+                entry = _ingest_one(settings, fs, index, cache, run_id, result)
+                if entry is not None and progress:
+                    try:
+                        progress(i, len(todo), entry)
+                    except Exception as exc:
+                        log.error("progress callback failed (%s)", type(exc).__name__)
+        finally:
+            cache.save(f.path for f in listed)
     result.timings["total_s"] = time.perf_counter() - started
     return result
 
 
-def _remember(index: LedgerIndex, e: LedgerEntry) -> None:
-    index.by_path_state.add((e.path, e.bytes, e.mtime_ns))
-    index.by_path_sha.add((e.path, e.sha256))
-    if e.status != Status.DUPLICATE:
-        index.original_by_sha.setdefault(e.sha256, e)
-    index.next_seq = max(index.next_seq, e.seq + 1)
+def _ingest_one(
+    settings: Settings, fs: FileState, index: LedgerIndex, cache: StateCache, run_id: str | None,
+    result: BatchResult,
+) -> LedgerEntry | None:
+    """One file, start to ledger; whatever goes wrong stays with this file."""
+    try:
+        entry, state = _process_one(settings, fs, index, run_id)
+        if entry is None:  # the same bytes as this path's last entry: nothing new
+            cache.remember(state, index.last_by_path[fs.path].sha256)
+            return None
+        fault_point("ingest.landed")  # crash-safety tests: outputs landed, ledger not yet
+        append_entries(settings.ledger_path, [entry])
+        index.add(entry)
+        cache.remember(state, entry.sha256)
+        result.entries.append(entry)
+        log.info(
+            "ingested file=%s seq=%d sha256=%s dataset=%s street=%s status=%s read=%d loaded=%d quarantined=%d",
+            log_ref(entry.path), entry.seq, entry.sha256[:12], entry.dataset, entry.street_code, entry.status,
+            entry.rows_read, entry.rows_loaded, entry.rows_quarantined,
+        )
+        return entry
+    except FileNotFoundError:
+        log.warning("file vanished before it was read: %s", fs.log_ref())
+    except FileChanged:
+        log.warning("file changed while it was read: %s; it waits for the next run", fs.log_ref())
+    except Exception as exc:  # a bug or an I/O fault: not the street's fault
+        # the type only: an exception's text or traceback may quote the file name
+        log.error("internal error (%s) on %s; it stays pending", type(exc).__name__, fs.log_ref())
+        result.errors.append((fs.path, type(exc).__name__))
+    return None
+
+
+def _rejected(entry: LedgerEntry, code: str, column: str | None = None, detail: str | None = None) -> LedgerEntry:
+    entry.status = Status.REJECTED
+    entry.error_code = code
+    entry.error_column = column
+    entry.error = rule(code).message_en(column=column or "", detail=f" ({detail})" if detail else "")
+    return entry
 
 
 def _process_one(
     settings: Settings, fs: FileState, index: LedgerIndex, run_id: str | None
-) -> LedgerEntry | None:
-    abs_path = settings.raw_dir / fs.path
-    loc = locate(fs.path)
-    sha = sha256_of(abs_path)
+) -> tuple[LedgerEntry | None, FileState]:
+    """The ledger entry of the file at ``fs`` (None: the same bytes as the path's last
+    entry) and the state its bytes were hashed in. A link or a special file is rejected
+    without being opened; a regular file is hashed without following links, read, and
+    checked unchanged before anything lands."""
+    sha, state = fingerprint(settings.raw_dir, fs)
+    last = index.last_by_path.get(fs.path)
+    if last is not None and last.sha256 == sha:
+        return None, state
+    abs_path = settings.raw_dir / state.os_path
+    loc = locate(state.path)
     entry = LedgerEntry(
         seq=index.next_seq,
-        path=fs.path,
+        path=state.path,
         sha256=sha,
-        bytes=fs.size,
-        mtime_ns=fs.mtime_ns,
+        bytes=state.size,
+        mtime_ns=state.mtime_ns,
         dataset=loc.dataset if loc.dataset in DATASETS_BY_NAME else None,
         street_code=loc.street_code if loc.street_code and is_known_street(loc.street_code) else None,
         first_seen=_now(),
         status=Status.LOADED,
         run_id=run_id,
     )
-    original = index.original_by_sha.get(sha)
-    if original is not None or (fs.path, sha) in index.by_path_sha:
-        # the same bytes again: under another name, or this very file touched (new mtime)
+    if state.kind == LINK:
+        return _rejected(entry, "file.link"), state
+    if state.kind != FILE:
+        return _rejected(entry, "file.unreadable", detail="not a regular file: never opened"), state
+    original = index.loaded_by_sha.get(sha)
+    if original is not None:
+        # the same bytes as an earlier loaded submission, under another name or street
+        # (the warehouse identifies a loaded submission by its sha256 alone)
         entry.status = Status.DUPLICATE
         entry.error_code = "file.duplicate"
-        entry.duplicate_of = original.path if original is not None else fs.path
-        entry.error = rule("file.duplicate").message_en(detail=f" ({entry.duplicate_of})")
-        return entry
+        entry.duplicate_of = original.path
+        other = "" if original.street_code == entry.street_code else f"of street {original.street_code or '(none)'}, "
+        # the earlier file by its reference: a street's file name may hold a person's name
+        entry.error = rule("file.duplicate").message_en(detail=f" ({other}{log_ref(original.path)})")
+        return entry, state
     validated: Validated | None = None
     try:
-        dataset, street = _check_location(settings, fs, loc)
+        dataset, street = _check_location(settings, state, loc)
         raw = read_submission(abs_path, dataset)
+        check_unchanged(settings.raw_dir, state)  # what was read is what was hashed
         entry.file_format, entry.encoding = raw.file_format, raw.encoding
         if raw.frame.height <= SLICE_ROWS:
             validated = validate(raw.frame, dataset, street)
     except FileRejected as rej:
-        entry.status = Status.REJECTED
-        entry.error_code = rej.code
-        entry.error_column = rej.column
-        entry.error = rule(rej.code).message_en(
-            column=rej.column or "", detail=f" ({rej.detail})" if rej.detail else ""
-        )
-        return entry
+        check_unchanged(settings.raw_dir, state)
+        return _rejected(entry, rej.code, rej.column, rej.detail), state
     if validated is not None:
         _land(settings, entry, dataset, street, validated)
     else:
         _land_sliced(settings, entry, dataset, street, raw)
-    return entry
+    return entry, state
 
 
 def _check_location(settings: Settings, fs: FileState, loc) -> tuple[Dataset, str]:  # type: ignore[no-untyped-def]

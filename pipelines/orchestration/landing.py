@@ -1,11 +1,13 @@
 """Landing layer: the drop zone's pending files become typed Parquet, quarantine and
 ledger entries. One asset per dataset, so a quality gate on one dataset blocks only
-what is downstream of it; plus the ledger itself."""
+what is downstream of it; plus the ledger itself. Metadata names a file by its file
+reference (``LedgerEntry.file_ref``), never by the name the street gave it."""
 
 
 import dagster as dg
 
 from pipelines.contract import DATASETS
+from pipelines.ingest.dropzone import log_ref
 from pipelines.ingest.ledger import Status
 from pipelines.ingest.process import ingest_pending
 from pipelines.ingest.reconcile import reconcile
@@ -21,9 +23,10 @@ def landing_key(dataset: str) -> dg.AssetKey:
 
 
 class IngestConfig(dg.Config):
-    """Which files to process: the sensor names its batch; empty means all pending."""
+    """Which files to process: the sensor names its batch by path digests
+    (:func:`pipelines.ingest.dropzone.path_digest`); empty means all pending."""
 
-    paths: list[str] = []
+    files: list[str] = []
 
 
 _SPECS = [
@@ -75,7 +78,7 @@ def ingest_submissions(context: dg.AssetExecutionContext, config: IngestConfig, 
             context.log.info(f"ingested {i}/{n} files")
 
     result = ingest_pending(
-        settings, paths=config.paths or None, run_id=context.run.run_id, progress=progress
+        settings, files=config.files or None, run_id=context.run.run_id, progress=progress
     )
     by_ds = result.by_dataset()
     for d in DATASETS:
@@ -131,7 +134,7 @@ def ingest_submissions(context: dg.AssetExecutionContext, config: IngestConfig, 
         # the files stay pending; failing the run raises the operators' run-failure alert
         raise dg.Failure(
             description=f"{len(result.errors)} file(s) hit an internal error and stay pending",
-            metadata={"files": dg.MetadataValue.md("\n".join(f"- {p}: {t}" for p, t in result.errors))},
+            metadata={"files": dg.MetadataValue.md("\n".join(f"- {log_ref(p)}: {t}" for p, t in result.errors))},
         )
 
 
@@ -139,6 +142,6 @@ def _rejections_md(entries) -> str:  # type: ignore[no-untyped-def]
     rows = [e for e in entries if e.status == Status.REJECTED]
     if not rows:
         return "none"
-    lines = ["| file | rule | column |", "|---|---|---|"]
-    lines += [f"| {e.path} | {e.error_code} | {e.error_column or ''} |" for e in rows[:100]]
+    lines = ["| file_ref | rule | column |", "|---|---|---|"]
+    lines += [f"| {e.file_ref} | {e.error_code} | {e.error_column or ''} |" for e in rows[:100]]
     return "\n".join(lines)

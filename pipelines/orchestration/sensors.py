@@ -1,9 +1,16 @@
 """The drop-zone sensor: new files in ``raw/inbox/`` become runs, in batches.
 
-The cursor holds the state (size:mtime) of every file already requested but not yet in
-the ledger, so a restarted sensor neither skips a file (the ledger, not the clock, says
-what is done) nor requests one twice (the cursor says what is in flight). A burst of
-files becomes a few runs of up to ``MAX_FILES_PER_RUN`` files each.
+The cursor holds the state (size:mtime:ctime:inode, :meth:`FileState.token`) of every
+file already requested but not yet in the ledger, so a restarted sensor neither skips a
+file (the ledger, not the clock, says what is done) nor requests one twice (the cursor
+says what is in flight). A file rewritten in place with its old size and modification
+time (``cp -p``, ``rsync -a``, unzip) has a new ctime (or inode): it is pending again
+(``pending`` hashes it once and compares with its last ledger entry) and its new token
+is not the one in flight, so it is requested. A burst of files becomes a few runs of up
+to ``MAX_FILES_PER_RUN`` files each.
+
+The cursor and the run config live in the Dagster instance, so they name files by
+:func:`path_digest`, never by the street's own file name (which may hold a person's name).
 """
 
 
@@ -14,7 +21,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from pipelines.ingest.dropzone import FileState
+from pipelines.ingest.dropzone import FileState, path_digest
 from pipelines.ingest.process import pending
 
 from .resources import UnionPaths
@@ -41,15 +48,15 @@ def plan_requests(
     settle_s: float = SETTLE_SECONDS,
 ) -> Plan:
     """Pure planning step of the sensor (unit-tested without Dagster)."""
-    tokens = {f.path: f.token() for f in pending_files}
+    tokens = {path_digest(f.path): f.token() for f in pending_files}
     # forget what has been ledgered since (or replaced by a newer version of the file)
     in_flight = {p: t for p, t in cursor.items() if tokens.get(p) == t}
-    fresh = [f for f in pending_files if in_flight.get(f.path) != f.token()]
+    fresh = [f for f in pending_files if in_flight.get(path_digest(f.path)) != f.token()]
     settled = [f for f in fresh if now_ns - f.mtime_ns >= settle_s * 1e9]
     chosen = settled[: max_files * max_runs]
     batches = [chosen[i : i + max_files] for i in range(0, len(chosen), max_files)]
     new_cursor = dict(in_flight)
-    new_cursor.update({f.path: f.token() for f in chosen})
+    new_cursor.update({path_digest(f.path): f.token() for f in chosen})
     return Plan(batches=batches, cursor=new_cursor, waiting=len(fresh) - len(chosen))
 
 
@@ -75,7 +82,7 @@ def build_inbox_sensor(job_name: str) -> dg.SensorDefinition:
         requests = [
             dg.RunRequest(
                 run_key=run_key(batch),
-                run_config={"ops": {"ingest_submissions": {"config": {"paths": [f.path for f in batch]}}}},
+                run_config={"ops": {"ingest_submissions": {"config": {"files": [path_digest(f.path) for f in batch]}}}},
                 tags={"union/trigger": "inbox_sensor", "union/files": str(len(batch))},
             )
             for batch in plan.batches
