@@ -144,3 +144,23 @@ def test_the_silence_limit_can_differ_per_dataset(tmp_path) -> None:  # type: ig
 def test_every_street_sending_everything_recently_is_quiet() -> None:
     entries = [e for s in STREETS for e in every_dataset(s.code, NOW - timedelta(days=3))]
     assert firings(entries) == {}
+
+
+def test_a_submission_is_named_by_its_file_reference_not_its_name() -> None:
+    """Streets name files after the member they concern: the alert names the file by its
+    file reference and its identity is the SHA-256, however the file is called."""
+    name = "张三_110101199003071234_13812345678会员"
+    bad = entry(1, f"inbox/{A}/members/{name}.csv", Status.REJECTED, error="file.missing_column")
+    held = entry(2, f"inbox/{A}/members/{name}.xlsx", as_of="2015-12-31")
+    out = evaluate_operator(OperatorInputs([bad, held], {held.sha256: ["expect_table_row_count_to_be_between"]}, NOW),
+                            RULES)
+    by_rule = {f.rule_code: f for f in out if f.rule_code != "OPS_SILENT"}
+    assert set(by_rule) == {"OPS_REJECTED", "OPS_QUALITY_GATE"}
+    for f, e in ((by_rule["OPS_REJECTED"], bad), (by_rule["OPS_QUALITY_GATE"], held)):
+        assert f.entity_key == f"submission:{e.sha256}"
+        assert e.file_ref in f.message and f.evidence["file_ref"] == e.file_ref and "path" not in f.evidence
+        text = f.message + repr(dict(f.evidence))
+        assert not [s for s in ("张三", "110101199003071234", "13812345678") if s in text], text
+    # the street sends the file again under its name: the alert resolves (names compared, not shown)
+    fixed = entry(3, f"inbox/{A}/members/{name}.csv")
+    assert firings([bad, fixed], code="OPS_REJECTED") == {}

@@ -21,6 +21,9 @@ The story (streets A = 110101001, B = 110101002; as of 2015-12-31):
 - contract K2 renews K1; K3 ends 2016-01-15 (expiring within 30 days)
 - street B's dispute_cases file fails a critical expectation; B's legal_services file
   has no verdict yet; B's union_orgs 09-30 fails: none of them reaches staging.
+- phase 1's verdict files have the shape of files written before file references (a
+  ``path`` column with the file's name, no ``file_ref``): the models still read them and
+  never pass the name on.
 """
 
 from __future__ import annotations
@@ -90,6 +93,7 @@ class Landing:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.seq = 0
+        self.legacy_verdicts = False  # write verdict files as before file references: a `path` column
 
     def submit(self, dataset: str, street: str, rows: list[dict], *, as_of: str | None = None,
                quality: str | None = "pass") -> str:
@@ -121,7 +125,7 @@ class Landing:
         )
         self._ledger(entry)
         if quality is not None:
-            self._verdicts(dataset, street, sha, entry.path, failed=quality == "fail")
+            self._verdicts(dataset, street, sha, entry, failed=quality == "fail")
         return sha
 
     def reject(self, dataset: str, street: str) -> None:
@@ -136,8 +140,8 @@ class Landing:
         with self.settings.ledger_path.open("a", encoding="utf-8") as fh:
             fh.write(entry.to_json() + "\n")
 
-    def _verdicts(self, dataset: str, street: str, sha: str, path: str, *, failed: bool) -> None:
-        common = dict(run_id="r", checked_at="2015-12-31T00:00:00+00:00", submission_sha256=sha, path=path,
+    def _verdicts(self, dataset: str, street: str, sha: str, entry: LedgerEntry, *, failed: bool) -> None:
+        common = dict(run_id="r", checked_at="2015-12-31T00:00:00+00:00", submission_sha256=sha, file_ref=entry.file_ref,
                       dataset=dataset, street_code=street, suite=dataset, element_count=1, observed_value=None,
                       examples=None, error=None)
         rows = [
@@ -151,7 +155,10 @@ class Landing:
                                 severity="critical", success=False, unexpected_count=1, **common))  # type: ignore[arg-type]
         target = self.settings.data_dir / "quality" / "results" / dataset / street / f"{sha}.parquet"
         target.parent.mkdir(parents=True, exist_ok=True)
-        pl.DataFrame([asdict(v) for v in rows], infer_schema_length=None).write_parquet(target)
+        frame = pl.DataFrame([asdict(v) for v in rows], infer_schema_length=None)
+        if self.legacy_verdicts:
+            frame = frame.drop("file_ref").with_columns(pl.lit(entry.path).alias("path"))
+        frame.write_parquet(target)
 
 
 def org(org_id: str, status: str = "正常", employees: int = 50) -> dict:
@@ -276,7 +283,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     land = Landing(settings)
     timings: dict[str, float] = {}
 
+    land.legacy_verdicts = True
     phase1(land)
+    land.legacy_verdicts = False
     t = time.perf_counter()
     first = dbt(["build"], settings, target)
     timings["phase1_dbt_build_s"] = time.perf_counter() - t
@@ -482,6 +491,37 @@ def test_no_personal_data_in_any_mart(built: Built) -> None:
         for schema in ("staging", "intermediate"):
             cols = c.sql(f"select column_name from information_schema.columns where table_schema = '{schema}'").fetchall()
             assert not {col for (col,) in cols} & PERSONAL_COLUMNS, schema
+
+
+def test_file_names_stay_in_the_ledger_file(built: Built) -> None:
+    """The models name a file by its file reference: no column is a path, and no value is
+    a file name of the ledger, not even from verdict files that still carry a `path`."""
+    from pipelines.ingest.ledger import read_ledger
+
+    entries = read_ledger(built.settings.ledger_path)
+    names = {e.path.rsplit("/", 1)[1] for e in entries}
+    assert "file1.csv" in names and any(n.startswith("bad") for n in names)
+    refs = {e.sha256: e.file_ref for e in entries}
+    with built.con() as c:
+        columns = c.sql("select table_schema, table_name, column_name, data_type from information_schema.columns "
+                        "where table_catalog = current_database()").fetchall()
+        assert not [col for _, _, col, _ in columns if col in ("path", "duplicate_of", "error")]
+        for schema, table, col, dtype in columns:
+            if "VARCHAR" not in dtype:
+                continue
+            values = c.sql(f'select distinct cast("{col}" as varchar) from {schema}."{table}" '
+                           f'where "{col}" is not null').fetchall()
+            assert not [v for (v,) in values if any(n in v for n in names)], (schema, table, col)
+        for table, sha in (("audit.ingestion_ledger", "sha256"), ("audit.quality_results", "submission_sha256"),
+                           ("indicators.indicator_manifest", "submission_sha256"),
+                           ("staging.stg_accepted_submissions", "submission_sha256")):
+            got = c.sql(f"select distinct {sha}, file_ref from {table}").fetchall()
+            assert got and all(ref == refs[s] for s, ref in got), table
+        # phase 1's verdicts (legacy files with a `path`) have their file reference too
+        assert c.sql("select count(*) from audit.quality_results where file_ref is null").fetchall() == [(0,)]
+        ledger = c.sql("select status, file_ref from audit.ingestion_ledger").fetchall()
+        assert {status for status, _ in ledger} == {"loaded", "rejected"}
+        assert all(re.fullmatch(r"inbox/\d{9}/\w+/#[0-9a-f]{10}\.csv", ref) for _, ref in ledger), ledger
 
 
 def test_the_hashing_key_is_in_no_compiled_file_or_log(built: Built) -> None:

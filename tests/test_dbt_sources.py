@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 import yaml
 
@@ -24,6 +25,7 @@ from pipelines.warehouse import dbt_pii
 from pipelines.warehouse.bootstrap import ensure_dbt_inputs
 from pipelines.warehouse.dbt_sources import (
     dbt_artifacts,
+    file_ref_sql,
     render_enum_labels_csv,
     render_landed_columns_macro,
     render_sources_yml,
@@ -103,6 +105,73 @@ def test_sources_read_a_fresh_install_and_a_torn_ledger(settings: Settings) -> N
     # ensure_dbt_inputs never rewrites what exists
     ensure_dbt_inputs(settings)
     assert settings.ledger_path.read_text(encoding="utf-8").startswith(entry.to_json())
+
+
+PATHS = [
+    "inbox/110101001/members/张三_110101199003071234_13812345678会员.csv",
+    "inbox/110101001/members/members_2015-12-31.xlsx", "inbox/110101001/members/名单", "inbox/a/b/.hidden",
+    "inbox/a/b/x.", "inbox/a/b/x.tar.gz", "inbox/a/b/x.verylongextension", "inbox/a.b/c", "x.csv", "", "inbox/a/b/",
+    "inbox/a/b/名单.表格xlsx文件abc", "inbox/a/b/e\u0301.e\u0301\u0301\u0301\u0301\u0301\u0301\u0301\u0301",
+    "inbox/a\nb/c\n.c\nsv", "inbox/110101001/members/x..CSV", "inbox/110101001/members/sub/x.jsonl",
+    "inbox/110101001/张三/x.csv", "inbox/110101001/members/x.张三", "inbox/张三13812345678/members/x.csv",
+]
+
+
+def test_a_file_reference_keeps_nothing_a_street_typed() -> None:
+    """Folders other than the drop zone's own plain ones, and extensions that are not
+    plain, are folded into the digest: a folder named after a person does not leak."""
+    from pipelines.ingest.dropzone import log_ref
+
+    for path in PATHS:
+        ref = log_ref(path)
+        assert "张三" not in ref and "13812345678" not in ref and "名单" not in ref, path
+    assert log_ref("inbox/110101001/members/m.csv").startswith("inbox/110101001/members/#")
+    assert log_ref("inbox/110101001/members/m.csv").endswith(".csv")
+
+
+def test_the_sources_file_reference_is_log_ref() -> None:
+    """The dbt source computes the file reference in SQL: the same as LedgerEntry.file_ref."""
+    from pipelines.ingest.dropzone import log_ref
+
+    with duckdb.connect() as con:
+        con.execute("create table t (path varchar)")
+        con.executemany("insert into t values (?)", [[p] for p in [*PATHS, None]])
+        got = dict(con.sql(f"select path, {file_ref_sql('path')} from t").fetchall())
+    assert got == {**{p: log_ref(p) for p in PATHS}, None: None}
+    assert "$" not in file_ref_sql("path")  # the location is a string.Template
+
+
+def test_the_audit_sources_never_pass_a_file_name_on(settings: Settings) -> None:
+    """The ledger source gives file references instead of the ledger's path, duplicate_of
+    and error (which quotes the earlier file of a duplicate); the quality source hides the
+    `path` column of verdict files written before file references, and reads a data dir
+    holding only such files."""
+    ensure_dbt_inputs(settings)
+    locations = _locations(settings.data_dir)
+    original = "inbox/110101001/members/张三_110101199003071234_13812345678会员.csv"
+    first = LedgerEntry(seq=1, path=original, sha256="a" * 64, bytes=1, mtime_ns=0, dataset="members",
+                        street_code="110101001", first_seen="2015-01-01T00:00:00+00:00", status="loaded")
+    copy = LedgerEntry(seq=2, path="inbox/110101001/members/李四.csv", sha256="a" * 64, bytes=1, mtime_ns=0,
+                       dataset="members", street_code="110101001", first_seen="2015-01-01T00:00:00+00:00",
+                       status="duplicate", duplicate_of=original, error=f"duplicate ({original})")
+    settings.ledger_path.write_text(first.to_json() + "\n" + copy.to_json() + "\n", encoding="utf-8")
+    legacy = settings.data_dir / "quality" / "results"
+    (legacy / "_schema" / "empty.parquet").unlink()
+    frame = pl.DataFrame({"run_id": ["r"], "submission_sha256": ["a" * 64], "path": [original], "success": [True]})
+    (legacy / "members" / "110101001").mkdir(parents=True)
+    frame.write_parquet(legacy / "members" / "110101001" / f"{'a' * 64}.parquet")
+    sources = {t["name"]: t for s in yaml.safe_load(render_sources_yml())["sources"] for t in s["tables"]}
+    with duckdb.connect() as con:
+        ledger = con.sql(f"select * from {locations['pipeline_audit.ingestion_ledger']} order by seq")
+        assert not {"path", "duplicate_of", "error"} & set(ledger.columns)
+        assert set(ledger.columns) == {c["name"] for c in sources["ingestion_ledger"]["columns"]}
+        rows = ledger.fetchall()
+        assert original not in repr(rows) and "张三" not in repr(rows) and "李四" not in repr(rows)
+        refs = con.sql(f"select file_ref, duplicate_of_file_ref from {locations['pipeline_audit.ingestion_ledger']} "
+                       "order by seq").fetchall()
+        assert refs == [(first.file_ref, None), (copy.file_ref, first.file_ref)]
+        verdicts = con.sql(f"select * from {locations['pipeline_audit.quality_results']}")
+        assert "path" not in verdicts.columns and verdicts.fetchall() == [("r", "a" * 64, True)]
 
 
 def test_plugin_sets_the_key_on_connections_and_cursors(monkeypatch: pytest.MonkeyPatch) -> None:

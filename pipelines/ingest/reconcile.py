@@ -3,6 +3,8 @@
 Two checks per ledgered file: the ledger's own arithmetic
 (``rows_read = rows_loaded + rows_quarantined``) and the files on disk (the landing
 Parquet holds ``rows_loaded`` rows, the quarantine Parquet ``rows_quarantined``).
+A failure names the file by its file reference (the street's file name may carry a
+person's name, and failures reach the Dagster event log).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ class Reconciliation:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
-    failures: list[str] = field(default_factory=list)  # "path: what is wrong" (no values)
+    failures: list[str] = field(default_factory=list)  # "file_ref: what is wrong" (no values)
 
     @property
     def ok(self) -> bool:
@@ -46,22 +48,22 @@ def reconcile(settings: Settings, entries: list[LedgerEntry] | None = None) -> R
         rep.rows_quarantined += e.rows_quarantined
         if not e.reconciles:
             rep.failures.append(
-                f"{e.path}: rows_read {e.rows_read} != loaded {e.rows_loaded} + quarantined {e.rows_quarantined}"
+                f"{e.file_ref}: rows_read {e.rows_read} != loaded {e.rows_loaded} + quarantined {e.rows_quarantined}"
             )
         if e.status != Status.LOADED:
             if e.rows_read or e.landing_path:
-                rep.failures.append(f"{e.path}: {e.status} file has rows or a landing file")
+                rep.failures.append(f"{e.file_ref}: {e.status} file has rows or a landing file")
             continue
         try:
             landed = _parquet_rows(settings, e.landing_path)
             quarantined = _parquet_rows(settings, e.quarantine_path)
         except FileNotFoundError as exc:
-            rep.failures.append(f"{e.path}: missing {exc.filename}")
+            rep.failures.append(f"{e.file_ref}: missing {exc.filename}")
             continue
         if landed != e.rows_loaded:
-            rep.failures.append(f"{e.path}: landing holds {landed} rows, ledger says {e.rows_loaded}")
+            rep.failures.append(f"{e.file_ref}: landing holds {landed} rows, ledger says {e.rows_loaded}")
         if quarantined != e.rows_quarantined:
             rep.failures.append(
-                f"{e.path}: quarantine holds {quarantined} rows, ledger says {e.rows_quarantined}"
+                f"{e.file_ref}: quarantine holds {quarantined} rows, ledger says {e.rows_quarantined}"
             )
     return rep

@@ -4,7 +4,8 @@ A submission that fails a ``critical`` expectation is held back from the warehou
 models read only accepted submissions), so one street's bad snapshot blocks its own
 data, never the other streets'. The checks are blocking, so the models always wait for
 this run's verdicts; a held-back submission fails its check at WARN severity (the build
-goes on without it) and the check names the suite, the expectation and the file.
+goes on without it) and the check names the suite, the expectation and the file (by its
+file reference: a street's file name may carry a person's name).
 """
 
 
@@ -40,10 +41,10 @@ def quality_suites(context: dg.AssetCheckExecutionContext, paths: UnionPaths, as
         mine = [v for v in verdicts if v.dataset == d.name]
         failed = [v for v in mine if not v.success]
         critical = [v for v in failed if v.severity == "critical"]
-        held = sorted({v.path for v in critical})
-        table = ["| file | expectation | column | severity | unexpected | examples |", "|---|---|---|---|---|---|"]
+        held = sorted({v.file_ref for v in critical})
+        table = ["| file_ref | expectation | column | severity | unexpected | examples |", "|---|---|---|---|---|---|"]
         table += [
-            f"| {v.path} | {v.expectation} | {v.column or ''} | {v.severity} | "
+            f"| {v.file_ref} | {v.expectation} | {v.column or ''} | {v.severity} | "
             f"{v.unexpected_count if v.unexpected_count is not None else v.observed_value or ''} | {v.examples or ''} |"
             for v in failed[:50]
         ]

@@ -7,7 +7,8 @@ whole warehouse. Results are written per submission to
 ``audit.quality_results``); a submission with a failed ``critical`` expectation is held
 back from the warehouse, the other streets' submissions flow on.
 
-Failing examples are kept only for columns that hold no personal data.
+Failing examples are kept only for columns that hold no personal data; a submission is
+named by its file reference (``LedgerEntry.file_ref``), never by the street's file name.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class Verdict:
     run_id: str
     checked_at: str
     submission_sha256: str
-    path: str
+    file_ref: str  # LedgerEntry.file_ref: the file without its name
     dataset: str
     street_code: str
     suite: str
@@ -329,7 +330,7 @@ def _check_one(
         results = runner.validate(frame, dataset, params)
     now = datetime.now(UTC).isoformat(timespec="seconds")
     rows = [
-        Verdict(run_id=run_id, checked_at=now, submission_sha256=e.sha256, path=e.path,
+        Verdict(run_id=run_id, checked_at=now, submission_sha256=e.sha256, file_ref=e.file_ref,
                 dataset=e.dataset, street_code=e.street_code, suite=dataset.name, **r)  # type: ignore[arg-type]
         for r in results
     ]
@@ -339,5 +340,5 @@ def _check_one(
     if failed:
         runner.document(frame, dataset, params, run_name=f"{e.street_code}-{e.sha256[:12]}")
         blocked.add(e.sha256)
-        log.warning("quality gate held back %s (%s)", e.path, ", ".join(failed))
+        log.warning("quality gate held back %s (%s)", e.file_ref, ", ".join(failed))
     return rows

@@ -6,7 +6,8 @@ is declared once in :mod:`pipelines.contract`. This module turns it into:
 
 - ``models/staging/_sources.yml``: source ``landing`` (one table per dataset, read with
   ``read_parquet`` over the landing folders; linked to the Dagster landing assets) and
-  source ``audit`` (the ingestion ledger and the quality verdicts);
+  source ``audit`` (the ingestion ledger and the quality verdicts; the street's file
+  names stay behind in the ledger file, the models get file references: :func:`file_ref_sql`);
 - ``macros/generated/landed_columns.sql``: the rename/cast select list of each dataset
   (personal columns left out; the resident ID replaced by its keyed hash and masked form);
 - ``models/staging/stg_<dataset>.sql`` and ``models/staging/_staging.yml``: the staging
@@ -78,9 +79,57 @@ def _columns_struct(cls: type) -> str:
     ) + "}"
 
 
+# --- file references -------------------------------------------------------------------------
+# A street names its own files, sometimes after the person they concern. Past the ledger
+# file (operators only) and the street's own receipt, a file is named by its file
+# reference (LedgerEntry.file_ref = pipelines.ingest.dropzone.log_ref(path)). The ledger
+# source reads the fields that may hold a file name only to derive file references, and
+# passes none of them on: no model can select them.
+
+# ledger fields that may hold a street's file name (``error`` quotes the earlier file of a duplicate)
+LEDGER_NAMED_FIELDS = ("path", "duplicate_of", "error")
+# column of the source -> the ledger field it is the file reference of
+LEDGER_FILE_REFS = {"file_ref": "path", "duplicate_of_file_ref": "duplicate_of"}
+# column of older quality verdict files (renamed file_ref): never read past the source
+QUALITY_NAMED_COLUMNS = ("path",)
+
+
+def file_ref_sql(column: str) -> str:
+    """DuckDB SQL computing :func:`pipelines.ingest.dropzone.log_ref` of a path column
+    (NULL stays NULL): the folders, ``/#``, the first 10 hex digits of the SHA-256 of the
+    whole path, and the extension if it is a plain one (the same rules as ``log_ref``). The same
+    function as the Python one (tests/test_dbt_sources.py compares them); no ``$`` (the
+    source's location is a ``string.Template``)."""
+    folders = (f"case when regexp_matches({column}, '(?s)^inbox/[0-9A-Za-z_-]+/[0-9A-Za-z_-]+/[^/]*\\z') "
+               f"then regexp_extract({column}, '(?s)^(.*)/', 1) else 'inbox' end")
+    extension = f"nullif(regexp_extract({column}, '(?s)(?:^|/)[^/]*\\.([0-9A-Za-z]{{1,8}})\\z', 1), '')"
+    return (f"case when {column} is not null then "
+            f"{folders} || '/#' || left(sha256({column}), 10) || coalesce('.' || {extension}, '') end")
+
+
+def _ledger_location() -> str:
+    read = (
+        f"read_json('{DATA_DIR_JINJA}/ledger/ingestion_ledger.jsonl', "
+        "format='newline_delimited', ignore_errors=true, "
+        f"columns={_columns_struct(LedgerEntry)})"
+    )
+    refs = ", ".join(f"{file_ref_sql(field)} as {name}" for name, field in LEDGER_FILE_REFS.items())
+    return f"(select * exclude ({', '.join(LEDGER_NAMED_FIELDS)}), {refs} from {read})"
+
+
+def _ledger_columns() -> list[str]:
+    named = set(LEDGER_NAMED_FIELDS)
+    return [f.name for f in dataclasses.fields(LedgerEntry) if f.name not in named] + list(LEDGER_FILE_REFS)
+
+
+def _quality_location() -> str:
+    read = f"read_parquet('{DATA_DIR_JINJA}/quality/results/**/*.parquet', union_by_name=true)"
+    named = ", ".join(f"'{c}'" for c in QUALITY_NAMED_COLUMNS)
+    return f"(select columns(lambda c: c not in ({named})) from {read})"
+
+
 LEDGER_DOCS = {
     "seq": "上报顺序号：文件首次收到的先后（事件记录以此判断“较新”） (order in which files were first seen)",
-    "path": "文件在收件箱中的相对路径 (path relative to the drop zone)",
     "sha256": "文件内容的 SHA-256，即上报的身份 (the submission's identity)",
     "bytes": "文件字节数 (file size)",
     "mtime_ns": "文件修改时间（纳秒） (modification time, ns)",
@@ -94,8 +143,6 @@ LEDGER_DOCS = {
     "rows_warned": "有提示的行数 (rows with warnings)",
     "error_code": "退回或重复的规则代码 (rule code of a rejection)",
     "error_column": "退回涉及的列 (column of a rejection)",
-    "error": "给运维人员的说明，不含单元格内容 (operator message, never a cell value)",
-    "duplicate_of": "重复上报时，原文件路径 (path of the earlier identical file)",
     "file_format": "文件格式 (file format)",
     "encoding": "文本编码 (text encoding)",
     "as_of_date": "名单快照的统计日期 (snapshot as-of date, registries)",
@@ -103,13 +150,16 @@ LEDGER_DOCS = {
     "quarantine_path": "隔离文件路径（仅运维可见） (quarantine file, operators only)",
     "problems_path": "问题清单文件路径 (problems file)",
     "run_id": "处理该文件的运行编号 (run that processed the file)",
+    "file_ref": "文件引用：收件箱文件夹、路径摘要与扩展名，不含街道所起的文件名（文件名可能含个人信息，只留在台账文件中） "
+    "(the file without its name: folders, a digest of its path, the extension)",
+    "duplicate_of_file_ref": "重复上报时，原文件的文件引用 (file reference of the earlier identical file)",
 }
 
 QUALITY_DOCS = {
     "run_id": "执行检查的运行编号 (run that checked the submission)",
     "checked_at": "检查时间（UTC） (checked at, UTC)",
     "submission_sha256": "被检查上报文件的 SHA-256 (the submission checked)",
-    "path": "上报文件路径 (submission path)",
+    "file_ref": "上报文件的文件引用，不含文件名（旧结果文件为空） (the submission's file reference; empty in older files)",
     "dataset": "数据集名称 (dataset)",
     "street_code": "上报街道代码 (submitting street)",
     "suite": "期望套件名称 (expectation suite)",
@@ -161,21 +211,19 @@ def render_sources_yml() -> str:
     audit_tables = [
         {
             "name": "ingestion_ledger",
-            "description": "入库台账（ledger/ingestion_ledger.jsonl）：收件箱中每个文件一条记录 "
-            "(the ingestion ledger: one JSON line per file seen in the drop zone)",
+            "description": "入库台账（ledger/ingestion_ledger.jsonl）：收件箱中每个文件一条记录；"
+            "文件路径、原文件路径与说明只留在台账文件中，这里给出文件引用 "
+            "(the ingestion ledger: one JSON line per file seen in the drop zone; file names "
+            "stay in the ledger file, the source gives file references)",
             "config": {
                 "meta": {
-                    "external_location": (
-                        f"read_json('{DATA_DIR_JINJA}/ledger/ingestion_ledger.jsonl', "
-                        "format='newline_delimited', ignore_errors=true, "
-                        f"columns={_columns_struct(LedgerEntry)})"
-                    ),
+                    "external_location": _ledger_location(),
                     # the struct literal has braces: don't let str.format touch it
                     "formatter": "template",
                     "dagster": {"asset_key": ["audit", "ingestion_ledger"]},
                 }
             },
-            "columns": [{"name": f.name, "description": LEDGER_DOCS[f.name]} for f in dataclasses.fields(LedgerEntry)],
+            "columns": [{"name": c, "description": LEDGER_DOCS[c]} for c in _ledger_columns()],
         },
         {
             "name": "quality_results",
@@ -183,9 +231,8 @@ def render_sources_yml() -> str:
             "每个上报文件每条期望一行 (Great Expectations verdicts, one row per expectation per submission)",
             "config": {
                 "meta": {
-                    "external_location": (
-                        f"read_parquet('{DATA_DIR_JINJA}/quality/results/**/*.parquet', union_by_name=true)"
-                    ),
+                    "external_location": _quality_location(),
+                    "formatter": "template",
                     "dagster": {"asset_key": ["audit", "quality_results"]},
                 }
             },

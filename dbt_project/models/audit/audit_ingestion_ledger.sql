@@ -1,4 +1,6 @@
 -- The ledger as analysts query it: typed, with the reconciliation verdict per file.
+-- A file is named by its file reference (folders, a digest of the path, the extension):
+-- the street's own file name, which may carry a person's name, stays in the ledger file.
 with ledger_lines as (
     select * from {{ source('pipeline_audit', 'ingestion_ledger') }}
     where seq is not null
@@ -6,7 +8,7 @@ with ledger_lines as (
 
 select
     seq,
-    path,
+    file_ref,
     sha256,
     bytes,
     dataset,
@@ -19,7 +21,7 @@ select
     rows_read = rows_loaded + rows_quarantined as reconciles,
     error_code,
     error_column,
-    duplicate_of,
+    duplicate_of_file_ref,
     file_format,
     encoding,
     try_cast(as_of_date as date) as as_of_date,

@@ -1,23 +1,31 @@
--- Every verdict of every expectation on every checked submission.
+-- Every verdict of every expectation on every checked submission. The file reference
+-- comes from the ledger (verdict files written before it existed have none).
 with verdicts as (
     select * from {{ source('pipeline_audit', 'quality_results') }}
     where submission_sha256 is not null
+),
+
+ledger_files as (
+    select sha256, file_ref from {{ source('pipeline_audit', 'ingestion_ledger') }}
+    where status = 'loaded' and sha256 is not null
+    qualify row_number() over (partition by sha256 order by seq) = 1
 )
 
 select
-    run_id,
-    try_cast(checked_at as timestamptz) as checked_at,
-    submission_sha256,
-    path,
-    dataset,
-    street_code,
-    suite,
-    expectation,
-    "column" as column_name,
-    severity,
-    success,
-    element_count,
-    unexpected_count,
-    observed_value,
-    examples
+    verdicts.run_id,
+    try_cast(verdicts.checked_at as timestamptz) as checked_at,
+    verdicts.submission_sha256,
+    ledger_files.file_ref,
+    verdicts.dataset,
+    verdicts.street_code,
+    verdicts.suite,
+    verdicts.expectation,
+    verdicts."column" as column_name,
+    verdicts.severity,
+    verdicts.success,
+    verdicts.element_count,
+    verdicts.unexpected_count,
+    verdicts.observed_value,
+    verdicts.examples
 from verdicts
+left join ledger_files on verdicts.submission_sha256 = ledger_files.sha256

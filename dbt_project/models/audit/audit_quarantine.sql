@@ -4,20 +4,20 @@ with quarantine_problems as (
     where severity = 'quarantine' and _submission_sha256 is not null
 ),
 
-ledger_paths as (
-    select sha256, path, dataset from {{ source('pipeline_audit', 'ingestion_ledger') }}
+ledger_files as (
+    select sha256, file_ref, dataset from {{ source('pipeline_audit', 'ingestion_ledger') }}
     where status = 'loaded'
 )
 
 select
     quarantine_problems._submission_sha256 as submission_sha256,
-    ledger_paths.path,
-    ledger_paths.dataset,
+    ledger_files.file_ref,
+    ledger_files.dataset,
     quarantine_problems._street_code as street_code,
     quarantine_problems._line_number as line_number,
     list(coalesce(quarantine_problems."column", '') || ':' || quarantine_problems.code
         order by quarantine_problems.code, quarantine_problems."column") as reasons,
     count(*) as reason_count
 from quarantine_problems
-left join ledger_paths on quarantine_problems._submission_sha256 = ledger_paths.sha256
+left join ledger_files on quarantine_problems._submission_sha256 = ledger_files.sha256
 group by all

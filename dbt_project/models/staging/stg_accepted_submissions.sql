@@ -14,7 +14,7 @@ with ledger_entries as (
         cast(street_code as varchar) as street_code,
         try_cast(as_of_date as date) as as_of_date,
         try_cast(first_seen as timestamptz) as first_seen,
-        cast(path as varchar) as path,
+        cast(file_ref as varchar) as file_ref,
         cast(rows_read as bigint) as rows_read,
         cast(rows_loaded as bigint) as rows_loaded,
         cast(rows_quarantined as bigint) as rows_quarantined
@@ -85,7 +85,7 @@ select
     street_code,
     ingest_seq,
     first_seen,
-    path,
+    file_ref,
     as_of_date,
     rows_read,
     rows_loaded,

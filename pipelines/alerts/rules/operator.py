@@ -7,6 +7,11 @@ OPS_SILENT       a street has sent nothing for a dataset in ``silent_days`` days
 OPS_RUN_FAILED   a pipeline run failed (raised by the run-failure sensor, resolved by
                  the next successful run of the same job).
 
+A submission is named by its file reference (``LedgerEntry.file_ref``: folders, a digest
+of the path, the extension) and its SHA-256, never by the name the street gave the file,
+which may carry a person's name (the operators' ledger file maps one to the other). The
+identity of an alert is the SHA-256, so it is the same whatever the file is called.
+
 The clock of OPS_SILENT is the ledger's ``first_seen`` (when the pipeline first saw a
 file) against the wall-clock date of the evaluating run: how long since the street last
 *sent* anything, whatever the files' as-of dates.
@@ -62,7 +67,7 @@ def _resent(e: LedgerEntry, inputs: OperatorInputs) -> LedgerEntry | None:
 
 def _submission_evidence(e: LedgerEntry) -> dict[str, Any]:
     return {
-        "path": e.path,
+        "file_ref": e.file_ref,
         "sha256": e.sha256,
         "street_code": e.street_code,
         "dataset": e.dataset,
@@ -88,7 +93,7 @@ def rejected_submissions(inputs: OperatorInputs, p: Mapping[str, Any]) -> list[F
                 metrics={},
                 evidence=_submission_evidence(e)
                 | {"error_code": e.error_code, "error_column": e.error_column},
-                message=f"{area_name(area)}提交的文件{e.path}被拒收：{reason}；请街道更正后以同名文件重新报送",
+                message=f"{area_name(area)}提交的文件{e.file_ref}被拒收：{reason}；请街道更正后以同名文件重新报送",
             )
         )
     return out
@@ -110,7 +115,7 @@ def held_back_submissions(inputs: OperatorInputs, p: Mapping[str, Any]) -> list[
                 entity_key=f"submission:{sha}",
                 metrics={},
                 evidence=_submission_evidence(e) | {"failed_expectations": sorted(failed)},
-                message=f"{area_name(area)}提交的文件{e.path}未通过质量门禁（{', '.join(sorted(failed))}），已暂缓入库",
+                message=f"{area_name(area)}提交的文件{e.file_ref}未通过质量门禁（{', '.join(sorted(failed))}），已暂缓入库",
             )
         )
     return out
