@@ -115,7 +115,7 @@ def report_run(result, settings: Settings, as_of: date | None = None) -> int:  #
     from pipelines.definitions import PIPELINE_JOB
     from pipelines.publish.console import print_indicators
 
-    print_summary(settings)
+    print_summary(settings, result.run_id)
     print_timings(result)
     published, reasons = publish_outcome(result)
     if not result.success:
@@ -139,8 +139,21 @@ def report_run(result, settings: Settings, as_of: date | None = None) -> int:  #
     return 1
 
 
+def iso_date(text: str) -> date:
+    """``argparse`` type of a date argument: YYYY-MM-DD, a real calendar date. Anything
+    else is a usage error (exit 2) with one line saying so, not a traceback."""
+    try:
+        if len(text) != 10 or text[4] != "-" or text[7] != "-":
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date: expected YYYY-MM-DD, a real calendar date (e.g. 2015-12-31)"
+        ) from None
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
+    as_of = args.as_of or date.today()
     return report_run(run_pipeline(settings, as_of), settings, as_of)
 
 
@@ -153,34 +166,52 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return report_run(run_pipeline(settings, as_of), settings, as_of)
 
 
-def print_summary(settings: Settings) -> None:
+def _files_line(entries) -> str:  # type: ignore[no-untyped-def]
+    from pipelines.ingest.ledger import Status
+
+    n = {s: sum(e.status == s for e in entries) for s in (Status.LOADED, Status.REJECTED, Status.DUPLICATE)}
+    return f"{len(entries)} (loaded {n['loaded']}, rejected {n['rejected']}, duplicate {n['duplicate']})"
+
+
+def print_summary(settings: Settings, run_id: str) -> None:
+    """What the run ``run_id`` ingested (its own ledger entries: a run that waited for
+    another may find nothing left to do), then the whole ledger's totals on a line of
+    their own. Files are named by their reference (``log_ref``), never by the name the
+    street gave them, which may carry a person's name or ID number."""
+    from pipelines.ingest.dropzone import log_ref
     from pipelines.ingest.ledger import Status, read_ledger
     from pipelines.ingest.reconcile import reconcile
     from pipelines.quality.runner import blocked_submissions
 
     entries = read_ledger(settings.ledger_path)
+    mine = [e for e in entries if e.run_id == run_id]
     rec = reconcile(settings, entries)
-    counts = {s: sum(e.status == s for e in entries) for s in (Status.LOADED, Status.REJECTED, Status.DUPLICATE)}
     print()
-    print("Ingestion ledger")
-    print(f"  files: {len(entries)} (loaded {counts['loaded']}, rejected {counts['rejected']}, duplicate {counts['duplicate']})")
-    print(f"  rows:  read {rec.rows_read}, loaded {rec.rows_loaded}, quarantined {rec.rows_quarantined}")
-    print(f"  reconciliation: {'OK' if rec.ok else 'FAILED'}")
-    for f in rec.failures[:20]:
-        print(f"    {f}")
-    rejected = [e for e in entries if e.status == Status.REJECTED]
+    print("Ingestion, this run")
+    print(f"  files: {_files_line(mine)}")
+    print(f"  rows:  read {sum(e.rows_read for e in mine)}, loaded {sum(e.rows_loaded for e in mine)}, "
+          f"quarantined {sum(e.rows_quarantined for e in mine)}")
+    print(f"  ledger, all runs so far: files {_files_line(entries)}; rows read {rec.rows_read}, "
+          f"loaded {rec.rows_loaded}, quarantined {rec.rows_quarantined}; "
+          f"reconciliation {'OK' if rec.ok else 'FAILED'}")
+    # "<file>: what is wrong", the file by its path or already by its reference
+    refs = {name: log_ref(e.path) for e in entries for name in (e.path, log_ref(e.path))}
+    for failure in rec.failures[:20]:
+        file, _, what = failure.partition(": ")
+        print(f"    {refs.get(file, '(a file)')}: {what}")
+    rejected = [e for e in mine if e.status == Status.REJECTED]
     if rejected:
         print("  rejected files:")
         for e in rejected:
-            print(f"    {e.path}: {e.error_code}{' (' + e.error_column + ')' if e.error_column else ''}")
+            print(f"    {log_ref(e.path)}: {e.error_code}{' (' + e.error_column + ')' if e.error_column else ''}")
     held = blocked_submissions(settings)
-    by_sha = {e.sha256: e for e in entries}
+    held_here = sorted((log_ref(e.path), e.dataset, held[e.sha256]) for e in mine
+                       if e.status == Status.LOADED and e.sha256 in held)
     print()
-    print(f"Quality gate: {len(held)} submission(s) held back from the warehouse")
-    for sha, failed in sorted(held.items(), key=lambda kv: by_sha[kv[0]].path if kv[0] in by_sha else kv[0]):
-        e = by_sha.get(sha)
-        if e is not None:
-            print(f"    {e.path}: suite expectations/{e.dataset}.json failed {', '.join(failed)}")
+    print(f"Quality gate: {len(held_here)} submission(s) of this run held back from the warehouse "
+          f"({len(held)} held back in all)")
+    for ref, dataset, failed in held_here:
+        print(f"    {ref}: suite expectations/{dataset}.json failed {', '.join(failed)}")
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
@@ -206,9 +237,7 @@ def cmd_contract_sync(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if (args.check and stale) else 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=os.environ.get("UNION_LOG_LEVEL", "WARNING"),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="union-warehouse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -219,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     g.set_defaults(func=cmd_generate)
 
     r = sub.add_parser("run", help="process every pending submission once")
-    r.add_argument("--as-of", help="evaluate indicators and warnings as of this date (YYYY-MM-DD)")
+    r.add_argument("--as-of", type=iso_date, metavar="YYYY-MM-DD",
+                   help="evaluate indicators and warnings as of this date (default: today)")
     r.set_defaults(func=cmd_run)
 
     d = sub.add_parser("demo", help="generate a district with defects, run everything, print the results")
@@ -238,7 +268,13 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--check", action="store_true", help="only report stale files; exit 1 if any")
     c.set_defaults(func=cmd_contract_sync)
 
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("UNION_LOG_LEVEL", "WARNING"),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = build_parser().parse_args(argv)  # a bad argument: usage error, exit 2
     settings = Settings.from_env()
     return int(args.func(args, settings))
 

@@ -21,6 +21,12 @@ from pipelines.orchestration.quality import quality_suites
 from pipelines.orchestration.receipts import street_receipts
 from pipelines.orchestration.reports import build_dbt_docs_asset
 from pipelines.orchestration.resources import AsOf, UnionPaths
+from pipelines.orchestration.run_lock import (
+    EXCLUSIVE_TAGS,
+    RESOURCE_KEY,
+    PipelineLock,
+    holds_pipeline_lock,
+)
 from pipelines.orchestration.run_recovery import build_reclaim_sensor, owner_tags
 from pipelines.orchestration.sensors import build_inbox_sensor
 
@@ -33,7 +39,12 @@ process_submissions_job = dg.define_asset_job(
     # steps run one after the other anyway (one warehouse writer); a process per step
     # cost ~74 s of a 124 s drop-to-publish latency (bench/event_latency.py)
     executor_def=dg.in_process_executor,
-    tags=owner_tags(),  # the host its runs execute on, for reclaiming killed runs
+    # the host its runs execute on, for reclaiming killed runs; one in progress at a time
+    tags={**owner_tags(), **EXCLUSIVE_TAGS},
+    # every step requires the pipeline lock: in process, Dagster takes it before the
+    # first step and releases it after the last, so the whole run is exclusive
+    # (pipelines/orchestration/run_lock.py)
+    hooks={holds_pipeline_lock},
 )
 
 
@@ -71,6 +82,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             "as_of": AsOf(),
             "dbt": dbt_resource(),
             "alert_sinks": AlertSinks.from_env(),
+            RESOURCE_KEY: PipelineLock(data_dir=str(settings.data_dir)),
         },
     )
 

@@ -9,6 +9,7 @@ from pipelines.export.run import export_indicators
 
 from .publish import PUBLISHED_KEY
 from .resources import UnionPaths
+from .run_lock import EXCLUSIVE_TAGS, holds_pipeline_lock
 from .run_recovery import owner_tags
 
 EXPORTS_KEY = dg.AssetKey(["reports", "indicator_exports"])
@@ -44,7 +45,11 @@ nightly_rebuild_job = dg.define_asset_job(
     description="Everything pending, then the warehouse rebuilt from scratch (dbt --full-refresh), "
     "every check, publish and exports.",
     config={"ops": {"warehouse_models": {"config": {"full_refresh": True}}}},
-    tags=owner_tags(),
+    tags={**owner_tags(), **EXCLUSIVE_TAGS},
+    # like the pipeline job: in one process, holding the pipeline lock from the first
+    # step to the last (run_lock.py); a process per step would take it per step
+    executor_def=dg.in_process_executor,
+    hooks={holds_pipeline_lock},
 )
 
 monthly_export_job = dg.define_asset_job(

@@ -29,8 +29,8 @@ CHECKS = {
     "(numerators and denominators).",
     "rates_are_consistent": "Every rate lies in [0, 1] and equals numerator / denominator; a zero denominator has "
     "no value and status 无数据.",
-    "deterministic": "A previous publish from the same submissions, code version and as-of date had byte-identical "
-    "indicator values.",
+    "deterministic": "A previous publish from the same inputs (manifest_id: every loaded submission and its quality "
+    "verdict), code version and as-of date had byte-identical indicator values.",
     "rows_reconcile": "Every submitted row is accounted for from the file to the models (ledger, landing, models).",
 }
 

@@ -93,7 +93,7 @@ def rates_are_consistent(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
 
 def rows_reconcile(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
     ledger = con.sql("""
-        select path, rows_read, rows_loaded, rows_quarantined
+        select file_ref, rows_read, rows_loaded, rows_quarantined
         from audit.ingestion_ledger
         where status = 'loaded' and not coalesce(reconciles, false)
         order by seq
@@ -105,7 +105,7 @@ def rows_reconcile(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
         order by 1, 2
     """).fetchall()
     failures = [
-        dict(where="file", path=p, rows_read=r, rows_loaded=lo, rows_quarantined=q) for p, r, lo, q in ledger
+        dict(where="file", file_ref=p, rows_read=r, rows_loaded=lo, rows_quarantined=q) for p, r, lo, q in ledger
     ] + [
         dict(where="models", dataset=d, street=s, ledger_rows_loaded=lr, landed_rows=la, expected_in_models=e,
              in_models=m)
@@ -121,8 +121,13 @@ def rows_reconcile(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
 
 def deterministic(values: pl.DataFrame, fingerprint: str, manifest_id: str, code_version: str,
                   history: HistoryStore) -> CheckOutcome:
-    """A previous publish from the same submissions, code and as-of date must have had
-    byte-identical indicator values."""
+    """A previous publish from the same inputs, code and as-of date must have had
+    byte-identical indicator values.
+
+    The inputs are named by ``manifest_id``, which covers every loaded submission with
+    its quality verdict, held-back ones included (indicator_values.sql): the values'
+    quality columns count the left-out submissions, so an id of the included ones alone
+    made a held-back file look like "same inputs, other values" and froze publishing."""
     publishes = history.publishes()
     as_of = str(values["as_of_date"][0]) if values.height else ""
     if publishes is None:
@@ -137,7 +142,8 @@ def deterministic(values: pl.DataFrame, fingerprint: str, manifest_id: str, code
                     for r in differing.head(MAX_LISTED).iter_rows(named=True)]
         return CheckOutcome(
             "deterministic", False,
-            f"the same submissions and code gave different values than publish {failures[0]['publish_id']}",
+            f"the same inputs (submissions and their quality verdicts), code and as-of date gave different "
+            f"values than publish {failures[0]['publish_id']}",
             failures,
         )
     if same_inputs.height:

@@ -1,8 +1,9 @@
 -- Every submission the ingestion ledger loaded, and what the warehouse did with it:
 -- included in this build (its quality verdict passed, perhaps with warnings) or left
 -- out (held back by a failed critical expectation, or not yet checked). The
--- manifest_id fingerprints the included set: the same submissions give the same id,
--- so two builds from the same inputs can be recognised as such.
+-- manifest_id fingerprints every loaded submission with its verdict (the indicator
+-- rows' input-quality columns depend on the held-back ones too): the same inputs give
+-- the same id, so two builds from the same inputs can be recognised as such.
 
 with loaded as (
     select
@@ -10,7 +11,7 @@ with loaded as (
         cast(seq as bigint) as ingest_seq,
         cast(dataset as varchar) as dataset,
         cast(street_code as varchar) as street_code,
-        cast(path as varchar) as path,
+        cast(file_ref as varchar) as file_ref,
         try_cast(as_of_date as date) as as_of_date,
         cast(rows_loaded as bigint) as rows_loaded
     from {{ source('pipeline_audit', 'ingestion_ledger') }}
@@ -53,14 +54,14 @@ classified as (
 
 select
     sha256(coalesce(
-        string_agg(submission_sha256, ',' order by submission_sha256) filter (where is_included) over (),
+        string_agg(submission_sha256 || ':' || quality_verdict, ',' order by submission_sha256) over (),
         ''
     )) as manifest_id,
     submission_sha256,
     ingest_seq,
     dataset,
     street_code,
-    path,
+    file_ref,
     as_of_date,
     rows_loaded,
     critical_failures,

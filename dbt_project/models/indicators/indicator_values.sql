@@ -11,7 +11,8 @@
 -- * DC13 "rising": the target is the higher of the same period a year earlier and the
 --   previous period (where those had closed cases); met when not below it.
 -- * A zero denominator gives no value and status 无数据.
--- The run id, time and code version are stamped when the table is published.
+-- The run id, time and code version are stamped when the table is published; the
+-- manifest_id identifies the inputs (see the manifest CTE below).
 
 with periods as (
     select * from {{ ref('int_indicator_periods') }}
@@ -163,8 +164,16 @@ judged as (
     from with_targets
 ),
 
+-- manifest_id: the identity of everything these values were computed from. Not only the
+-- included submissions: input_submissions_left_out, input_submissions_with_warnings and
+-- input_quality depend on the held-back ones and on every verdict, so the id covers
+-- every loaded submission with what the build did with it (passed, passed with
+-- warnings, held back, not checked). Equal ids, code version and as-of date promise
+-- equal values: that is what the `deterministic` gate holds publishes to.
 manifest as (
-    select any_value(manifest_id) as manifest_id from {{ ref('indicator_manifest') }}
+    -- computed once, in indicator_manifest; an empty manifest hashes the empty list
+    select coalesce(max(manifest_id), sha256('')) as manifest_id
+    from {{ ref('indicator_manifest') }}
 ),
 
 input_submissions as (
