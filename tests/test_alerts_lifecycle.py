@@ -200,6 +200,24 @@ def test_reconcile_keeps_the_most_severe_of_duplicate_firings_and_scopes_resolut
     assert change.alert.alert_id == _firing("红").alert_id != _firing("黄", "case:2").alert_id
 
 
+def test_event_ids_are_derived_from_the_change_not_drawn() -> None:
+    from pipelines.alerts.lifecycle import event_id_for
+
+    ctx, later = RunContext("r1", AS_OF, NOW), RunContext("r9", AS_OF + timedelta(days=3), NOW + timedelta(days=3))
+    [a] = reconcile({}, [_firing("蓝")], lambda a: True, ctx)
+    [b] = reconcile({}, [_firing("蓝")], lambda a: True, later)  # recorded again elsewhen
+    assert a.event is not None and b.event is not None and a.event.event_id == b.event.event_id
+    assert a.event.event_id == event_id_for(a.alert.alert_id, 0, "opened", "蓝")
+    existing = {a.alert.alert_id: a.alert}
+    [up] = reconcile(existing, [_firing("黄")], lambda a: True, ctx, {a.alert.alert_id: 1})
+    [done] = reconcile(existing, [], lambda a: True, ctx, {a.alert.alert_id: 1})
+    ids = {a.event.event_id, up.event.event_id, done.event.event_id}  # type: ignore[union-attr]
+    assert len(ids) == 3 and all(len(i) == 32 for i in ids)
+    # the same transition at another place in the history is another event
+    [again] = reconcile(existing, [], lambda a: True, ctx, {a.alert.alert_id: 3})
+    assert again.event is not None and again.event.event_id != done.event.event_id  # type: ignore[union-attr]
+
+
 def test_open_alerts_for_the_terminal(settings: Settings) -> None:
     from pipelines.alerts import open_alert_lines
 

@@ -1,5 +1,6 @@
 """Delivery: a signed webhook against a real HTTP server on 127.0.0.1, e-mail against a
-local SMTP server; retries within a run and across runs, never a duplicate."""
+local SMTP server; retries within a run and across runs, never a duplicate. (Damaged
+state, late sinks, slow endpoints and back-off: tests/test_alerts_faults.py.)"""
 
 from __future__ import annotations
 
@@ -296,6 +297,23 @@ def test_sinks_from_the_environment(settings: Settings) -> None:
     assert list(smtp_sink.recipients) == ["b@example", "c@example"]
 
 
+def test_the_webhook_timeout_from_the_environment(settings: Settings) -> None:
+    env = {"UNION_ALERT_WEBHOOK_URL": "https://hooks.example/union", "UNION_ALERT_WEBHOOK_SECRET": "x"}
+    [_, default] = sinks_from_env(settings.outbox_path, env)
+    assert isinstance(default, WebhookSink) and (default.timeout_seconds, default.budget) == (10.0, 30.0)
+    [_, hook] = sinks_from_env(settings.outbox_path, {**env, "UNION_ALERT_WEBHOOK_TIMEOUT_SECONDS": " 2.5 "})
+    assert isinstance(hook, WebhookSink) and (hook.timeout_seconds, hook.budget) == (2.5, 7.5)
+    assert SinkSettings.from_env({"UNION_ALERT_WEBHOOK_TIMEOUT_SECONDS": "4"}).webhook_timeout_seconds == 4.0
+
+
+def test_every_channel_carries_the_event_id(settings: Settings, smtp: Inbox, smtp_port: int) -> None:
+    build(settings, overdue_case())
+    run(settings, 1, [OutboxSink(settings.outbox_path), mail(smtp_port)])
+    [sent] = outbox(settings)
+    [msg] = smtp.messages()
+    assert f"事件编号 {sent['event_id']}" in msg.get_content()
+
+
 @pytest.mark.parametrize(
     ("env", "problem"),
     [
@@ -309,6 +327,9 @@ def test_sinks_from_the_environment(settings: Settings) -> None:
             "need UNION_SMTP_HOST, UNION_SMTP_SENDER and UNION_SMTP_RECIPIENTS",
         ),
         ({"UNION_SMTP_PORT": "smtp"}, "UNION_SMTP_PORT must be a port number"),
+        ({"UNION_ALERT_WEBHOOK_TIMEOUT_SECONDS": "soon"}, "must be a number of seconds above 0"),
+        ({"UNION_ALERT_WEBHOOK_TIMEOUT_SECONDS": "0"}, "must be a number of seconds above 0"),
+        ({"UNION_ALERT_WEBHOOK_TIMEOUT_SECONDS": "nan"}, "must be a number of seconds above 0"),
     ],
 )
 def test_a_half_configured_sink_is_an_error(

@@ -3,6 +3,7 @@
 | variable | meaning |
 |---|---|
 | ``UNION_ALERT_WEBHOOK_URL`` / ``UNION_ALERT_WEBHOOK_SECRET`` | webhook endpoint and HMAC secret (both, or neither) |
+| ``UNION_ALERT_WEBHOOK_TIMEOUT_SECONDS`` | how long one POST waits for an answer (default 10); a run spends at most three times that on the webhook |
 | ``UNION_SMTP_HOST``, ``UNION_SMTP_PORT``, ``UNION_SMTP_SENDER``, ``UNION_SMTP_RECIPIENTS`` | e-mail (host, sender and recipients together) |
 | ``UNION_SMTP_SECURITY`` | ``none`` (default), ``starttls`` or ``tls``; the default port follows (25, 587, 465) |
 | ``UNION_SMTP_USER`` / ``UNION_SMTP_PASSWORD`` | log in to the server (both, or neither; only over ``starttls`` or ``tls``) |
@@ -15,6 +16,7 @@ an error, not a silent skip; so is a password that would cross the network in cl
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -53,7 +55,17 @@ class SinkSettings:
         port = env.get("UNION_SMTP_PORT", "").strip() or str(SMTP_DEFAULT_PORTS.get(security, 25))
         if not port.isdigit():
             raise SinkConfigError(f"UNION_SMTP_PORT must be a port number, got {port!r}")
+        timeout = env.get("UNION_ALERT_WEBHOOK_TIMEOUT_SECONDS", "").strip()
+        try:
+            webhook_timeout = float(timeout) if timeout else cls.webhook_timeout_seconds
+        except ValueError:
+            webhook_timeout = math.nan
+        if not (math.isfinite(webhook_timeout) and webhook_timeout > 0):
+            raise SinkConfigError(
+                f"UNION_ALERT_WEBHOOK_TIMEOUT_SECONDS must be a number of seconds above 0, got {timeout!r}"
+            )
         return cls(
+            webhook_timeout_seconds=webhook_timeout,
             smtp_security=security,
             smtp_user=env.get("UNION_SMTP_USER", "").strip(),
             smtp_password=env.get("UNION_SMTP_PASSWORD", ""),
@@ -76,6 +88,8 @@ class SinkSettings:
             )
         if self.webhook_url and not self.webhook_url.startswith(("http://", "https://")):
             raise SinkConfigError("UNION_ALERT_WEBHOOK_URL must be an http:// or https:// URL")
+        if not self.webhook_timeout_seconds > 0:
+            raise SinkConfigError("the webhook timeout must be above 0 seconds")
         smtp = (self.smtp_host, self.smtp_sender, self.smtp_recipients)
         if any(smtp) and not all(smtp):
             raise SinkConfigError(

@@ -7,12 +7,20 @@
 - a firing of a resolved alert reopens it (``reopened``);
 - an open alert within the run's scope that did not fire is ``resolved``, once.
 
-Only opened, escalated, reopened and resolved events are delivered to the sinks.
+Only opened, escalated, reopened and resolved events are delivered to the sinks (a sink
+configured later gets each open alert's latest event, whatever its type: see
+:meth:`AlertStore.add_due`).
+
+An event's id is derived from what it is, not drawn at random: the alert, the event's
+number within the alert's history, its type and its level (:func:`event_id_for`). The
+same change of the same alert gets the same id whenever it is recorded, so should a
+lost state be rebuilt and a change be recorded (and sent) again, a receiver that
+de-duplicates on ``event_id`` drops it.
 """
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -39,15 +47,17 @@ class Change:
     event: AlertEvent | None  # None: state refreshed (last seen), nothing happened
 
 
-def _new_event_id() -> str:
-    return uuid.uuid4().hex
+def event_id_for(alert_id: str, number: int, event_type: str, level: str) -> str:
+    """The id of the ``number``-th event (0 = the first) of ``alert_id``: 32 hex digits."""
+    key = f"{alert_id}|{number}|{event_type}|{level}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
 def _event(
-    alert: Alert, event_type: str, previous_level: str | None, ctx: RunContext, event_id: str
+    alert: Alert, event_type: str, previous_level: str | None, ctx: RunContext, number: int
 ) -> AlertEvent:
     return AlertEvent(
-        event_id=event_id,
+        event_id=event_id_for(alert.alert_id, number, event_type, alert.level),
         alert_id=alert.alert_id,
         event_type=event_type,
         level=alert.level,
@@ -81,10 +91,12 @@ def reconcile(
     firings: Sequence[Firing],
     in_scope: Callable[[Alert], bool],
     ctx: RunContext,
-    new_event_id: Callable[[], str] = _new_event_id,
+    event_counts: Mapping[str, int] | None = None,
 ) -> list[Change]:
     """The changes this run makes. ``existing``: every known alert by id; ``in_scope``:
-    which open alerts this run evaluated (and may therefore resolve)."""
+    which open alerts this run evaluated (and may therefore resolve); ``event_counts``:
+    how many events each alert has had so far (numbers this run's events)."""
+    counts = event_counts or {}
     changes: list[Change] = []
     fired = strongest(firings)
     for alert_id, f in fired.items():
@@ -114,11 +126,11 @@ def reconcile(
                 first_run_id=ctx.run_id,
                 **seen,
             )
-            changes.append(Change(alert, _event(alert, OPENED, None, ctx, new_event_id())))
+            changes.append(Change(alert, _event(alert, OPENED, None, ctx, counts.get(alert_id, 0))))
         elif current.status != OPEN:
             alert = replace(current, status=OPEN, resolved_at=None, resolved_as_of=None, **seen)
             changes.append(
-                Change(alert, _event(alert, REOPENED, current.level, ctx, new_event_id()))
+                Change(alert, _event(alert, REOPENED, current.level, ctx, counts.get(alert_id, 0)))
             )
         else:
             alert = replace(current, **seen)
@@ -127,7 +139,7 @@ def reconcile(
             else:
                 kind = ESCALATED if more_severe(f.level, current.level) else DEESCALATED
                 changes.append(
-                    Change(alert, _event(alert, kind, current.level, ctx, new_event_id()))
+                    Change(alert, _event(alert, kind, current.level, ctx, counts.get(alert_id, 0)))
                 )
     for alert in existing.values():
         if alert.status == OPEN and alert.alert_id not in fired and in_scope(alert):
@@ -138,6 +150,6 @@ def reconcile(
                 resolved_as_of=ctx.as_of,
                 last_run_id=ctx.run_id,
             )
-            event = _event(done, RESOLVED_EVENT, None, ctx, new_event_id())
+            event = _event(done, RESOLVED_EVENT, None, ctx, counts.get(alert.alert_id, 0))
             changes.append(Change(done, replace(event, message=f"【已解除】{alert.message}")))
     return changes

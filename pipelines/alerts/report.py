@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-import duckdb
-
 from pipelines.config import Settings
 
 from .levels import LEVELS, severity
 from .model import OPEN, Alert
-from .store import ALERT_COLUMNS, state_lock
+from .store import AlertStore
 
 
 def open_alerts(settings: Settings) -> list[Alert]:
@@ -18,11 +16,9 @@ def open_alerts(settings: Settings) -> list[Alert]:
     path = settings.alerts_state_path
     if not path.exists():
         return []
-    with state_lock(path), duckdb.connect(str(path), read_only=True) as con:
-        rows = con.execute(
-            f"select {', '.join(ALERT_COLUMNS)} from alerts where status = ?", [OPEN]
-        ).fetchall()
-    alerts = [Alert(*r) for r in rows]
+    # opened like a writer does: a damaged file is healed, not a traceback at the end of a run
+    with AlertStore.open(path, settings.published_path) as store:
+        alerts = list(store.alerts(OPEN).values())
     return sorted(
         alerts,
         key=lambda a: (

@@ -12,6 +12,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -28,7 +29,7 @@ from .lifecycle import Change, reconcile
 from .model import OPEN, Alert, Firing, RunContext
 from .rulefile import RuleSet, load_rules
 from .rules import RUN_FAILED, OperatorInputs, run_failure
-from .sinks import Sink
+from .sinks import Outcomes, Sink
 from .store import AlertStore
 
 
@@ -78,20 +79,41 @@ class AlertRunReport:
 def deliver_pending(
     store: AlertStore, sinks: Sequence[Sink], now: datetime, report: AlertRunReport
 ) -> None:
-    """Send every event each sink has not yet taken, oldest first; record each outcome."""
-    for sink in sinks:
-        due = store.pending(sink.name)
-        if not due:
-            continue
-        outcomes = sink.send([event.payload(alert) for event, alert in due])
-        store.record_attempts(sink.name, outcomes, now)
-        report.delivered[sink.name] = sum(err is None for err in outcomes.values())
-        report.failed[sink.name] = sum(err is not None for err in outcomes.values())
+    """Send each sink what it is owed now, oldest first, and record each outcome.
+
+    What is owed is worked out per sink at delivery time (:meth:`AlertStore.add_due`),
+    so a sink configured late still learns of the open alerts. A failed delivery waits
+    out its back-off (:func:`~pipelines.alerts.store.retry_delay`). The sinks send at the
+    same time, each in a thread of its own, so a slow or unreachable one (which gives up
+    within its own time budget) holds back none of the others; the outcomes are
+    recorded here, on this thread, once all have returned."""
+    store.add_due([s.name for s in sinks])
+    batches = {s.name: store.pending(s.name, now) for s in sinks}
+    todo = [s for s in sinks if batches[s.name]]
+    results: dict[str, Outcomes] = {}
+    errors: list[BaseException] = []
+    if todo:
+        with ThreadPoolExecutor(max_workers=len(todo), thread_name_prefix="alert-sink") as pool:
+            futures = {
+                s.name: pool.submit(s.send, [event.payload(alert) for event, alert in batches[s.name]])
+                for s in todo
+            }
+            for name, future in futures.items():
+                try:
+                    results[name] = future.result()
+                except Exception as exc:  # a broken sink: record the others, then fail the run
+                    errors.append(exc)
+    for name, outcomes in results.items():
+        store.record_attempts(name, outcomes, now)
+        report.delivered[name] = sum(err is None for err in outcomes.values())
+        report.failed[name] = sum(err is not None for err in outcomes.values())
     counts = store.delivery_counts()
     report.still_due = {
         s.name: sum(n for st, n in counts.get(s.name, {}).items() if st != "delivered")
         for s in sinks
     }
+    if errors:
+        raise errors[0]
 
 
 def _record(
@@ -102,7 +124,7 @@ def _record(
     sinks: Sequence[Sink],
     report: AlertRunReport,
 ) -> list[Change]:
-    changes = reconcile(store.alerts(), firings, in_scope, ctx)
+    changes = reconcile(store.alerts(), firings, in_scope, ctx, store.event_counts())
     store.apply(changes, [s.name for s in sinks])
     report.firings = len(firings)
     report.events = Counter(
@@ -146,7 +168,7 @@ def run_alerts(
             a.rule_code == RUN_FAILED and a.entity_key == f"job:{job_name}"
         )
 
-    with AlertStore.open(settings.alerts_state_path) as store:
+    with AlertStore.open(settings.alerts_state_path, settings.published_path) as store:
         _record(store, firings, in_scope, RunContext(run_id, as_of, now), sinks, report)
         t3 = time.perf_counter()
         deliver_pending(store, sinks, now, report)
@@ -178,7 +200,8 @@ def record_run_failure(
     now = now or utc_now()
     report = AlertRunReport()
     rule = rules[RUN_FAILED]
-    with AlertStore.open(settings.alerts_state_path) as store:
+    # a damaged state file is healed on opening: the operators' alert still goes out
+    with AlertStore.open(settings.alerts_state_path, settings.published_path) as store:
         firings: list[Firing] = []
         if rule.enabled:
             current = next(

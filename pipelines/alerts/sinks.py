@@ -3,8 +3,9 @@
 - :class:`OutboxSink` — JSON Lines file (``Settings.outbox_path``), always on;
 - :class:`WebhookSink` — HTTP POST of one event's JSON, signed
   ``X-Union-Signature: sha256=<HMAC-SHA256 hex of the body with the shared secret>``,
-  retried with exponential back-off within a run (``UNION_ALERT_WEBHOOK_URL``,
-  ``UNION_ALERT_WEBHOOK_SECRET``);
+  retried with exponential back-off within a run and a time budget
+  (``UNION_ALERT_WEBHOOK_URL``, ``UNION_ALERT_WEBHOOK_SECRET``,
+  ``UNION_ALERT_WEBHOOK_TIMEOUT_SECONDS``);
 - :class:`EmailSink` — one plain-text e-mail per run listing the events, over SMTP
   (``UNION_SMTP_HOST``, ``UNION_SMTP_PORT``, ``UNION_SMTP_SENDER``,
   ``UNION_SMTP_RECIPIENTS`` comma-separated), in clear, upgraded with STARTTLS or over
@@ -13,7 +14,9 @@
 
 A sink's ``send`` takes event payloads and says, per event id it attempted, whether it
 was delivered (None) or why not; the caller records that per (event, sink), so an
-event that failed is sent again next run and a delivered one never again.
+event that failed is sent again at a later run (after a back-off) and a delivered one
+never again. Every payload carries its ``event_id`` (stable: the same change of the same
+alert always has the same id), the key a receiver de-duplicates on.
 """
 
 from __future__ import annotations
@@ -91,12 +94,25 @@ def _retriable(status: int) -> bool:
     return status >= 500 or status in (408, 429)
 
 
+def _timed_out(exc: BaseException) -> bool:
+    """A request that got no answer in time (the server may still be working on it)."""
+    return isinstance(exc, TimeoutError) or isinstance(getattr(exc, "reason", None), TimeoutError)
+
+
 @dataclass
 class WebhookSink:
-    """POSTs each event on its own; on a network error or a 5xx/408/429 it retries
-    ``attempts`` times in all, waiting ``backoff_seconds`` × 1, 2, 4, ... between. When an
-    event exhausts its attempts the endpoint is taken as down and the remaining events
-    wait for the next run (they are not attempted, so not counted as failures)."""
+    """POSTs each event on its own, within a time budget per run (``budget_seconds``,
+    by default three timeouts): once it is spent, the remaining events are not
+    attempted and wait for the next run.
+
+    On a network error or a 5xx/408/429 an event is tried ``attempts`` times in all,
+    waiting ``backoff_seconds`` × 1, 2, 4, ... between (as far as the budget allows);
+    when it exhausts them the endpoint is taken as down and the remaining events wait
+    for the next run (they are not attempted, so not counted as failures). A request
+    that gets no answer within ``timeout_seconds`` is not repeated in the run (the
+    receiver may still be processing it) and the next event is sent: each event is
+    POSTed at most once per run by a slow endpoint. Across runs a failed event waits
+    out a growing back-off (the caller's :meth:`AlertStore.record_attempts`)."""
 
     url: str
     secret: str
@@ -105,8 +121,14 @@ class WebhookSink:
     timeout_seconds: float = 10.0
     name: str = "webhook"
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    budget_seconds: float | None = None  # None: 3 × timeout_seconds
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
 
-    def _post(self, body: bytes, event_id: str) -> int:
+    @property
+    def budget(self) -> float:
+        return self.budget_seconds if self.budget_seconds is not None else 3 * self.timeout_seconds
+
+    def _post(self, body: bytes, event_id: str, timeout: float) -> int:
         request = urllib.request.Request(
             self.url,
             data=body,
@@ -119,21 +141,29 @@ class WebhookSink:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:  # noqa: S310 (configured URL)
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (configured URL)
                 return int(response.status)
         except urllib.error.HTTPError as exc:
             return int(exc.code)
 
-    def _deliver(self, payload: Payload) -> tuple[str | None, bool]:
-        """(error or None, whether the endpoint looks down)."""
+    def _deliver(self, payload: Payload, deadline: float) -> tuple[str | None, bool]:
+        """(error or None, whether to stop: the endpoint looks down or the budget is spent)."""
         body = body_of(payload)
         error = "not attempted"
         for attempt in range(max(self.attempts, 1)):
             if attempt:
-                self.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+                wait = self.backoff_seconds * 2 ** (attempt - 1)
+                if self.clock() + wait >= deadline:
+                    return error, True
+                self.sleep(wait)
+            remaining = deadline - self.clock()
+            if remaining <= 0:
+                return error, True
             try:
-                status = self._post(body, payload["event_id"])
+                status = self._post(body, payload["event_id"], min(self.timeout_seconds, remaining))
             except (urllib.error.URLError, OSError) as exc:
+                if _timed_out(exc):
+                    return f"timed out after {min(self.timeout_seconds, remaining):g} s", False
                 error = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
                 continue
             if 200 <= status < 300:
@@ -145,10 +175,13 @@ class WebhookSink:
 
     def send(self, payloads: Sequence[Payload]) -> Outcomes:
         out: Outcomes = {}
+        deadline = self.clock() + self.budget
         for p in payloads:
-            error, down = self._deliver(p)
+            if self.clock() >= deadline:
+                break  # the budget is spent: the rest wait for the next run
+            error, stop = self._deliver(p, deadline)
             out[p["event_id"]] = error
-            if down:
+            if stop:
                 break
         return out
 
@@ -165,7 +198,8 @@ def email_text(payloads: Sequence[Payload]) -> tuple[str, str]:
     for p in payloads:
         lines.append(f"[{EVENT_LABELS.get(p['event_type'], p['event_type'])}] {p['message']}")
         lines.append(
-            f"    预警编号 {p['alert_id']} · 规则 {p['rule_code']} · 级别 {p['level']} · "
+            f"    预警编号 {p['alert_id']} · 事件编号 {p['event_id']} · 规则 {p['rule_code']} · "
+            f"级别 {p['level']} · "
             f"区域 {p['area_name']}（{p['area_code']}）"
         )
         lines.append(f"    证据 {json.dumps(p['evidence'], ensure_ascii=False, sort_keys=True)}")
@@ -229,6 +263,8 @@ class EmailSink:
                 return None
             except (smtplib.SMTPException, OSError) as exc:
                 error = f"{type(exc).__name__}: {exc}"[:300]
+                if _timed_out(exc):
+                    break  # a server that does not answer in time is not waited for again this run
         return error
 
     def send(self, payloads: Sequence[Payload]) -> Outcomes:

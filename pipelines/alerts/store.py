@@ -6,20 +6,29 @@ Tables (schema ``main``):
 - ``alerts`` — one row per alert identity, its current state;
 - ``alert_events`` — every change of state (opened / escalated / deescalated /
   reopened / resolved), with the run and as-of date;
-- ``alert_deliveries`` — per (event, sink): pending, delivered or failed, attempts.
+- ``alert_deliveries`` — per (event, sink): pending, delivered or failed, attempts, and
+  when a failed one may be tried again (``next_attempt_at``).
 
 Writers (the alert asset, the run-failure sensor) take :func:`state_lock` first, so
 one process at a time opens the file for writing; a reader that copies the tables (the
 publish step) should take it too.
+
+Opening heals (:func:`connect_state`): a file DuckDB cannot open or read, or one missing
+a table, is moved aside (``alerts.duckdb.damaged-<UTC time>``, never deleted) and the
+state is rebuilt from what the published warehouse holds (``alerts.alerts``,
+``alerts.alert_events``, ``alerts.alert_deliveries``); a missing file is rebuilt the
+same way. A file written by an older version gets the columns it lacks.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import astuple, fields
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -27,7 +36,27 @@ import duckdb
 from .lifecycle import Change
 from .model import DELIVERED_EVENTS, OPEN, Alert, AlertEvent
 
+log = logging.getLogger(__name__)
+
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+TABLES = ("alerts", "alert_events", "alert_deliveries")
+# What the published warehouse carries of each table (schema ``alerts``), and so what a
+# damaged or lost state file is rebuilt from. Deliveries without their times and errors:
+# whether each (event, sink) was delivered and how often it was tried is what matters.
+PUBLISHED_COLUMNS = {
+    "alerts": "*",
+    "alert_events": "*",
+    "alert_deliveries": "event_id, sink, status, attempts",
+}
+# A failed delivery is tried again at a run at least this long after its last attempt,
+# doubling with every failed run, up to the cap.
+RETRY_FIRST_DELAY = timedelta(minutes=5)
+RETRY_MAX_DELAY = timedelta(hours=6)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long a delivery that has failed ``attempts`` runs waits before the next."""
+    return min(RETRY_FIRST_DELAY * 2 ** min(max(attempts - 1, 0), 16), RETRY_MAX_DELAY)
 
 SCHEMA = """
 create table if not exists alerts (
@@ -77,9 +106,14 @@ create table if not exists alert_deliveries (
     attempts integer not null,
     last_attempt_at timestamp,
     delivered_at timestamp,
-    last_error varchar
+    last_error varchar,
+    next_attempt_at timestamp          -- a failed delivery waits until then (back-off)
 );
 """
+# Columns added since the first version of the file: a file written before them keeps working.
+MIGRATIONS = (
+    "alter table alert_deliveries add column if not exists next_attempt_at timestamp",
+)
 
 ALERT_COLUMNS = [f.name for f in fields(Alert)]
 EVENT_COLUMNS = [f.name for f in fields(AlertEvent)]
@@ -112,17 +146,162 @@ def _insert(con: duckdb.DuckDBPyConnection, sql: str, rows: list[tuple[object, .
         con.executemany(sql, rows)
 
 
+class DamagedState(Exception):
+    """The state file opened but is not a whole alert state (a table is missing)."""
+
+
+def _check(path: Path) -> None:
+    """Raise if the file cannot be opened or any of its tables read through (DuckDB
+    checks each block it reads, so a torn or truncated file fails here)."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        present = {
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() "
+                "where database_name = current_database() and schema_name = 'main'"
+            ).fetchall()
+        }
+        missing = [t for t in TABLES if t not in present]
+        if missing:
+            raise DamagedState(f"missing table(s) {', '.join(missing)}")
+        for table in TABLES:
+            con.execute(f"select * from {table}").fetchall()
+
+
+def _in_use(exc: BaseException) -> bool:
+    """An error that says the file is open elsewhere (another process holds DuckDB's lock
+    on it, or this one has it open differently): not damage, so never moved aside."""
+    return isinstance(exc, duckdb.ConnectionException) or (
+        type(exc).__name__ == "ResourceInUseException" or "Could not set lock on file" in str(exc)
+    )
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename the file (and its write-ahead log) to ``<name>.damaged-<UTC time>``."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+    os.replace(path, aside)
+    wal = path.with_name(path.name + ".wal")
+    if wal.exists():
+        os.replace(wal, aside.with_name(aside.name + ".wal"))
+    return aside
+
+
+def _restore(con: duckdb.DuckDBPyConnection, published: Path | None) -> tuple[int, str]:
+    """Fill the (new, empty) state from the published warehouse's ``alerts`` schema:
+    (rows restored, what was done, for the log line)."""
+    if published is None or not published.exists():
+        return 0, "no published warehouse to rebuild from: started empty"
+    try:
+        con.execute("attach ? as published (read_only)", [str(published)])
+    except duckdb.Error as exc:
+        return 0, f"the published warehouse cannot be read ({type(exc).__name__}): started empty"
+    counts: dict[str, int] = {}
+    try:
+        present = {
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() "
+                "where database_name = 'published' and schema_name = 'alerts'"
+            ).fetchall()
+        }
+        con.execute("begin transaction")
+        try:
+            for table in TABLES:
+                if table not in present:
+                    continue
+                ours = [r[0] for r in con.execute(f"describe main.{table}").fetchall()]
+                theirs = {
+                    r[0] for r in con.execute(f"describe published.alerts.{table}").fetchall()
+                }
+                cols = ", ".join(c for c in ours if c in theirs)
+                con.execute(
+                    f"insert into main.{table} ({cols}) select {cols} from published.alerts.{table}"
+                )
+                [(n,)] = con.execute(f"select count(*) from main.{table}").fetchall()
+                counts[table] = int(n)
+            con.execute("commit")
+        except duckdb.Error as exc:
+            con.execute("rollback")
+            return 0, (
+                f"the published warehouse's alert tables cannot be read ({type(exc).__name__}): "
+                "started empty"
+            )
+    finally:
+        con.execute("detach published")
+    if not counts:
+        return 0, "the published warehouse has no alert tables: started empty"
+    listed = ", ".join(f"{n} {t}" for t, n in counts.items())
+    return sum(counts.values()), f"rebuilt from the published warehouse ({listed})"
+
+
+def connect_state(path: Path, published: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-write connection to a whole, current alert state file; hold
+    :func:`state_lock` around it.
+
+    A file that cannot be opened or read, or lacks a table, is moved aside and the
+    state rebuilt from the published warehouse ``published``, as is a missing file; one
+    line is logged saying so (counts only; nothing when a missing file had nothing to
+    rebuild, as on the first run). A file open in another process is not damaged: the
+    error is raised. An older file gets the columns it lacks."""
+    damaged: tuple[str, Path] | None = None
+    if path.exists():
+        try:
+            _check(path)
+        except (duckdb.Error, DamagedState) as exc:
+            if _in_use(exc):
+                raise
+            reason = str(exc) if isinstance(exc, DamagedState) else type(exc).__name__
+            damaged = (reason, _move_aside(path))
+    existed = path.exists()
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(SCHEMA)
+        for sql in MIGRATIONS:
+            con.execute(sql)
+        if not existed:
+            rows, what = _restore(con, published)
+            con.execute("checkpoint")
+            if damaged is not None:
+                log.warning(
+                    "alert state %s was damaged (%s): moved aside to %s; %s",
+                    path, damaged[0], damaged[1].name, what,
+                )
+            elif rows:
+                log.warning("alert state %s was missing: %s", path, what)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+@contextmanager
+def prepared_state(path: Path, published: Path | None = None) -> Iterator[None]:
+    """Under the lock, a whole and current state file at ``path`` (healed if it was
+    damaged): for a reader that attaches the file itself (the publish step)."""
+    with state_lock(path):
+        connect_state(path, published).close()
+        yield
+
+
 class AlertStore:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
         self.con.execute(SCHEMA)
+        for sql in MIGRATIONS:
+            self.con.execute(sql)
 
     @classmethod
     @contextmanager
-    def open(cls, state_path: Path) -> Iterator[AlertStore]:
-        """Lock, open (creating the tables if needed), yield, close."""
+    def open(cls, state_path: Path, published_path: Path | None = None) -> Iterator[AlertStore]:
+        """Lock, open (healing a damaged file from ``published_path``, creating the
+        tables if needed), yield, close."""
         with state_lock(state_path):
-            con = duckdb.connect(str(state_path))
+            con = connect_state(state_path, published_path)
             try:
                 yield cls(con)
             finally:
@@ -148,8 +327,15 @@ class AlertStore:
         ).fetchall()
         return [AlertEvent(*r) for r in rows]
 
-    def pending(self, sink: str) -> list[tuple[AlertEvent, Alert]]:
-        """Events not yet delivered to ``sink``, oldest first, with their alert's state."""
+    def event_counts(self) -> dict[str, int]:
+        """How many events each alert has had (the next one's number within its alert)."""
+        return dict(
+            self.con.execute("select alert_id, count(*) from alert_events group by 1").fetchall()
+        )
+
+    def pending(self, sink: str, now: datetime | None = None) -> list[tuple[AlertEvent, Alert]]:
+        """Events ``sink`` has not taken and may be sent now (a failed one once its
+        back-off has passed), oldest first, with their alert's state."""
         cols = ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
         acols = ", ".join(f"a.{c}" for c in ALERT_COLUMNS)
         rows = self.con.execute(
@@ -159,11 +345,70 @@ class AlertStore:
             join alert_events e using (event_id)
             join alerts a on a.alert_id = e.alert_id
             where d.sink = ? and d.status <> '{DELIVERED}'
+              and (d.next_attempt_at is null or ?::timestamp is null or d.next_attempt_at <= ?)
             order by e.event_seq""",
-            [sink],
+            [sink, now, now],
         ).fetchall()
         n = len(EVENT_COLUMNS)
         return [(AlertEvent(*r[:n]), Alert(*r[n:])) for r in rows]
+
+    def add_due(self, sinks: Sequence[str]) -> int:
+        """Make the deliveries each sink is owed beyond those of the events recorded while
+        it was configured (worked out now, per sink, so a sink configured late, back
+        after a gap, or facing a rebuilt state is not skipped):
+
+        - an open alert the sink has no delivery of at all: its latest event (whatever
+          its type: it says the alert's current level), so the sink learns what is open
+          now, not the history it missed;
+        - an alert the sink was told about (a delivered event): its latest opened /
+          escalated / reopened / resolved event when that is newer than anything the
+          sink has of the alert, so it learns how what it knew ended.
+
+        Returns the rows made."""
+        if not sinks:
+            return 0
+        kinds = sorted(DELIVERED_EVENTS)
+        [(before,)] = self.con.execute("select count(*) from alert_deliveries").fetchall()
+        self.con.execute(
+            f"""
+            insert into alert_deliveries (event_id, sink, status, attempts)
+            with ranked as (
+                select event_id, alert_id, event_seq, event_type in (select unnest($kinds)) as news,
+                       row_number() over (partition by alert_id order by event_seq desc) as nth,
+                       row_number() over (
+                           partition by alert_id, event_type in (select unnest($kinds))
+                           order by event_seq desc) as nth_of_kind
+                from alert_events
+            ), sinks as (
+                select unnest($sinks) as sink
+            ), known as (
+                select e.alert_id, d.sink, bool_or(d.status = '{DELIVERED}') as told,
+                       max(e.event_seq) as last_seq
+                from alert_deliveries d join alert_events e on e.event_id = d.event_id
+                group by all
+            ), owed as (
+                select r.event_id, r.event_seq, s.sink
+                from ranked r
+                cross join sinks s
+                join alerts a on a.alert_id = r.alert_id
+                left join known k on k.alert_id = r.alert_id and k.sink = s.sink
+                where r.nth = 1 and a.status = '{OPEN}' and k.alert_id is null
+                union
+                select r.event_id, r.event_seq, s.sink
+                from ranked r
+                cross join sinks s
+                join known k on k.alert_id = r.alert_id and k.sink = s.sink
+                where r.news and r.nth_of_kind = 1 and k.told and r.event_seq > k.last_seq
+            )
+            select event_id, sink, '{PENDING}', 0
+            from owed o
+            where not exists (
+                select 1 from alert_deliveries d where d.event_id = o.event_id and d.sink = o.sink)
+            order by event_seq, sink""",
+            {"kinds": kinds, "sinks": list(sinks)},
+        )
+        [(after,)] = self.con.execute("select count(*) from alert_deliveries").fetchall()
+        return int(after - before)
 
     def delivery_counts(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
@@ -203,7 +448,8 @@ class AlertStore:
             )
             _insert(
                 con,
-                f"insert into alert_deliveries values (?, ?, '{PENDING}', 0, null, null, null)",
+                f"insert into alert_deliveries (event_id, sink, status, attempts) "
+                f"values (?, ?, '{PENDING}', 0)",
                 [
                     (e.event_id, s)
                     for e in events
@@ -217,19 +463,37 @@ class AlertStore:
             raise
 
     def record_attempts(self, sink: str, outcomes: Mapping[str, str | None], now: datetime) -> None:
-        """Per event id: None = delivered, else the error (the event stays due)."""
+        """Per event id: None = delivered, else the error: the event stays due and is
+        tried again at a run after :func:`retry_delay` of its failed attempts."""
         if not outcomes:
             return
+        attempts = dict(
+            self.con.execute(
+                "select event_id, attempts from alert_deliveries "
+                "where sink = ? and event_id in (select unnest(?::varchar[]))",
+                [sink, list(outcomes)],
+            ).fetchall()
+        )
         self.con.executemany(
             f"""
             update alert_deliveries set
                 attempts = attempts + 1, last_attempt_at = ?,
                 status = case when ? then '{DELIVERED}' else '{FAILED}' end,
                 delivered_at = case when ? then ? else delivered_at end,
-                last_error = ?
+                last_error = ?,
+                next_attempt_at = ?
             where event_id = ? and sink = ?""",
             [
-                (now, err is None, err is None, now, err, event_id, sink)
+                (
+                    now,
+                    err is None,
+                    err is None,
+                    now,
+                    err,
+                    None if err is None else now + retry_delay(attempts.get(event_id, 0) + 1),
+                    event_id,
+                    sink,
+                )
                 for event_id, err in outcomes.items()
             ],
         )

@@ -35,7 +35,6 @@ COPIED: dict[str, list[str] | None] = {
     "indicators": ["indicator_manifest"],
 }
 
-ALERT_TABLES = ("alerts", "alert_events")
 
 @dataclass(frozen=True)
 class PublishResult:
@@ -186,30 +185,33 @@ def _copy_receipt_summaries(con: duckdb.DuckDBPyConnection, settings: Settings) 
 
 
 def _copy_alerts(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """alerts.alerts and alerts.alert_events from the alert state file (read under its
-    lock, so never half-way through an evaluation); empty tables of the same shape
-    before any alert was evaluated."""
-    from pipelines.alerts.store import schema_sql, state_lock
+    """alerts.alerts, alerts.alert_events and alerts.alert_deliveries (whether each event
+    reached each sink, without times or errors) from the alert state file, read under its
+    lock, so never half-way through an evaluation; a damaged state file is healed first
+    (moved aside, rebuilt from the published warehouse this publish replaces). Empty
+    tables of the same shape before any alert was evaluated. What is published here is
+    what a lost or damaged state file is rebuilt from (docs/alerts.md)."""
+    from pipelines.alerts.store import PUBLISHED_COLUMNS, prepared_state, schema_sql
 
     con.execute("create schema if not exists alerts")
     state = settings.alerts_state_path
     copied: set[str] = set()
     if state.exists():
-        with state_lock(state):
+        with prepared_state(state, settings.published_path):
             con.execute(f"attach '{_sql_path(state)}' as alert_state (read_only)")
             present = {r[0] for r in con.execute(
                 "select table_name from duckdb_tables() where database_name = 'alert_state'").fetchall()}
-            for name in ALERT_TABLES:
+            for name, cols in PUBLISHED_COLUMNS.items():
                 if name in present:
-                    con.execute(f"create table alerts.{name} as from alert_state.main.{name}")
+                    con.execute(f"create table alerts.{name} as select {cols} from alert_state.main.{name}")
                     copied.add(name)
             con.execute("detach alert_state")
-    if copied != set(ALERT_TABLES):
+    if copied != set(PUBLISHED_COLUMNS):
         con.execute("create schema if not exists alerts_empty")
         con.execute(schema_sql("alerts_empty"))
-        for name in ALERT_TABLES:
+        for name, cols in PUBLISHED_COLUMNS.items():
             if name not in copied:
-                con.execute(f"create table alerts.{name} as from alerts_empty.{name}")
+                con.execute(f"create table alerts.{name} as select {cols} from alerts_empty.{name}")
         con.execute("drop schema alerts_empty cascade")
 
 
