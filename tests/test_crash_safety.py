@@ -284,7 +284,9 @@ def test_a_run_killed_at_each_step_recovers_to_the_clean_runs_warehouse(
 
     The two published warehouses must be equal table by table (sha256 of the sorted rows),
     and so must every landing, quarantine and problems file and every ledger entry (each
-    inbox file ledgered exactly once), leaving no temporary file behind.
+    inbox file ledgered exactly once), leaving no temporary file behind. Before the last
+    rerun the working warehouse is also truncated to half its size: the rerun moves it
+    aside and rebuilds it.
 
     Excluded from the comparison, because they differ between any two runs of the same
     input, killed or not:
@@ -292,7 +294,8 @@ def test_a_run_killed_at_each_step_recovers_to_the_clean_runs_warehouse(
     - run ids: ``run_id`` (ledger, quality results, indicator values and history,
       publish log, alert events), ``first_run_id`` / ``last_run_id`` (alerts): each run
       has its own Dagster run id, and the chain's work is spread over four runs;
-    - ``event_id`` of alert events: a random uuid drawn when the event is recorded;
+    - ``event_id`` of alert events (derived from the alert and its history; ids
+      written by older versions were random uuids);
     - wall-clock stamps: ``first_seen`` (ledger), ``checked_at`` (quality results),
       ``computed_at`` (indicator values and history), ``published_at`` (publish log),
       ``summarised_at`` / ``first_received_at`` / ``last_received_at`` (receipt
@@ -348,9 +351,15 @@ def test_a_run_killed_at_each_step_recovers_to_the_clean_runs_warehouse(
         killed_publish = runs_left_started(settings.data_dir)
         assert len(killed_publish) == 1 and not set(killed_publish) & set(held)
 
+        # 3b. and the working warehouse is torn (a full disk, a bad copy): the rerun heals it
+        size = settings.warehouse_path.stat().st_size
+        with settings.warehouse_path.open("r+b") as fh:
+            fh.truncate(size // 2)
+
         # 4. the rerun completes
         run = CliRun.start(root)
         assert run.wait() == 0, run.tail()
+        assert len(list(settings.warehouse_path.parent.glob("working.duckdb.damaged-*"))) == 1
         timings["rerun to completion"] = run.seconds or 0
         said = (root / "cli.stdout").read_text()
         assert all(f"an earlier run ({run_id}) was killed" in said for run_id in killed_publish), said[-2000:]

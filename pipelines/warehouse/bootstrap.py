@@ -14,13 +14,21 @@ file, or a missing ledger, would fail the build before a single model ran. Befor
   ``audit.quarantine``);
 - ``warehouse/``: the directory of the working DuckDB file (DuckDB does not create it).
 
-Nothing here ever rewrites an existing file.
+Nothing here ever rewrites an existing file. One thing is healed: a working warehouse
+that DuckDB cannot open (truncated, overwritten, torn by a full disk) is moved aside as
+``working.duckdb.damaged-<UTC time>`` (never deleted) with one log line. Everything in
+it is derived from the files above, and without it the build record is gone too, so
+the build that follows is a full one (:mod:`pipelines.warehouse.build_state`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
+import os
+from datetime import UTC, datetime
 
+import duckdb
 import polars as pl
 
 from pipelines.config import Settings
@@ -33,6 +41,8 @@ from pipelines.ingest.process import (
     ensure_landing_schemas,
 )
 from pipelines.quality.runner import Verdict
+
+log = logging.getLogger(__name__)
 
 
 def quality_results_dir(settings: Settings):  # type: ignore[no-untyped-def]
@@ -64,6 +74,33 @@ def ensure_dbt_inputs(settings: Settings) -> None:
     if not empty_problems.exists():
         atomic_write_parquet(empty_problems_frame(), empty_problems)
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    heal_working_warehouse(settings)
+
+
+def heal_working_warehouse(settings: Settings) -> bool:
+    """Move a working warehouse DuckDB cannot open out of the way; True if it did.
+    A file another process holds open (a lock conflict) is not damage: that error is
+    raised as it is. Call only while holding the pipeline lock."""
+    path = settings.warehouse_path
+    if not path.exists():
+        return False
+    try:
+        with duckdb.connect(str(path)) as con:
+            con.sql("select count(*) from duckdb_tables()").fetchall()
+        return False
+    except duckdb.Error as exc:
+        if "lock" in str(exc).lower():
+            raise
+        reason = type(exc).__name__
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    os.replace(path, aside)
+    wal = path.with_name(path.name + ".wal")
+    if wal.exists():
+        os.replace(wal, aside.with_name(aside.name + ".wal"))
+    log.warning("the working warehouse could not be opened (%s): moved aside to %s; "
+                "this build rebuilds it from the landed files", reason, aside.name)
+    return True
 
 
 def empty_problems_frame() -> pl.DataFrame:
