@@ -1,0 +1,1 @@
+"""Hostile street submissions with known ground truth (see docs/hostile-testing.md)."""
