@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import logging
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -32,6 +35,18 @@ def _prepare_dagster_home(settings: Settings) -> Path:
     return home
 
 
+@contextlib.contextmanager
+def _instance_setup_lock(settings: Settings) -> Iterator[None]:
+    path = settings.data_dir / "locks" / "dagster_instance.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
 def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.generate import generate_district
 
@@ -49,10 +64,15 @@ def run_pipeline(settings: Settings, as_of: date | None = None):  # type: ignore
     from pipelines.definitions import PIPELINE_JOB, build_definitions
     from pipelines.orchestration.run_recovery import PID_TAG, owner_tags, reclaim_dead_runs
 
-    _prepare_dagster_home(settings)
     defs = build_definitions(settings)
     job = defs.resolve_job_def(PIPELINE_JOB)
-    with dg.DagsterInstance.get() as instance:
+    # Two runs started together on a fresh DAGSTER_HOME would both create the instance's
+    # SQLite schemas and leave two alembic heads behind (an instance no process can open
+    # again): the home is prepared and the instance opened one process at a time.
+    with _instance_setup_lock(settings):
+        _prepare_dagster_home(settings)
+        instance_cm = dg.DagsterInstance.get()
+    with instance_cm as instance:
         # a killed earlier run would otherwise hold the warehouse_writer slot forever
         for run_id in reclaim_dead_runs(instance):
             print(f"an earlier run ({run_id}) was killed: marked failed, its warehouse slot freed", flush=True)
