@@ -45,3 +45,18 @@ def test_a_sound_warehouse_is_left_alone(settings) -> None:
     assert not heal_working_warehouse(settings)
     assert settings.warehouse_path.stat().st_size == before
     assert not list(settings.warehouse_path.parent.glob("*.damaged-*"))
+
+
+def test_a_truncated_file_whose_catalog_still_opens_is_moved_aside(settings) -> None:
+    """Cut off only at its tail, a warehouse opens and lists its tables, then fails
+    halfway through a build: the block count in its header gives it away."""
+    _warehouse(settings)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.sql("create table u as select range as i, md5(range::varchar) as s from range(1000000)")
+    path = settings.warehouse_path
+    with path.open("r+b") as fh:
+        fh.truncate(path.stat().st_size - 262144)
+    with duckdb.connect(str(path)) as con:  # the catalog still reads
+        assert con.sql("select count(*) from duckdb_tables()").fetchall() == [(2,)]
+    assert heal_working_warehouse(settings)
+    assert not path.exists()

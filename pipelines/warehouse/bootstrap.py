@@ -44,6 +44,8 @@ from pipelines.quality.runner import Verdict
 
 log = logging.getLogger(__name__)
 
+_HEADERS_BYTES = 3 * 4096  # DuckDB's main header and its two database headers
+
 
 def quality_results_dir(settings: Settings):  # type: ignore[no-untyped-def]
     return settings.data_dir / "quality" / "results"
@@ -87,7 +89,15 @@ def heal_working_warehouse(settings: Settings) -> bool:
     try:
         with duckdb.connect(str(path)) as con:
             con.sql("select count(*) from duckdb_tables()").fetchall()
-        return False
+            [(block_size, total_blocks)] = con.sql(
+                "select block_size, total_blocks from pragma_database_size() "
+                "where database_name = current_database()"
+            ).fetchall()
+        # a truncated file still opens (its catalog may sit in the first blocks) but is
+        # shorter than its three 4 KiB headers and the blocks its header counts
+        if path.stat().st_size >= _HEADERS_BYTES + int(block_size) * int(total_blocks):
+            return False
+        reason = "truncated"
     except duckdb.Error as exc:
         if "lock" in str(exc).lower():
             raise
