@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import fcntl
 import logging
 import os
 import shutil
 import sys
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pipelines  # noqa: F401  (telemetry off first)
 from pipelines.config import Settings
+from pipelines.ingest.ledger import exclusive_lock
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 log = logging.getLogger("union_warehouse")
@@ -33,18 +31,6 @@ def _prepare_dagster_home(settings: Settings) -> Path:
         shutil.copyfile(src, dst)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
-
-
-@contextlib.contextmanager
-def _instance_setup_lock(settings: Settings) -> Iterator[None]:
-    path = settings.data_dir / "locks" / "dagster_instance.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
@@ -69,7 +55,7 @@ def run_pipeline(settings: Settings, as_of: date | None = None):  # type: ignore
     # Two runs started together on a fresh DAGSTER_HOME would both create the instance's
     # SQLite schemas and leave two alembic heads behind (an instance no process can open
     # again): the home is prepared and the instance opened one process at a time.
-    with _instance_setup_lock(settings):
+    with exclusive_lock(settings.data_dir / "locks" / "dagster_instance.lock"):
         _prepare_dagster_home(settings)
         instance_cm = dg.DagsterInstance.get()
     with instance_cm as instance:

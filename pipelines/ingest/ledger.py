@@ -122,6 +122,14 @@ def _cut_torn_tail(fh) -> None:  # type: ignore[no-untyped-def]
 @contextmanager
 def ingest_lock(lock_path: Path) -> Iterator[None]:
     """One ingestion batch at a time across processes (sensor runs, CLI, schedules)."""
+    with exclusive_lock(lock_path):
+        yield
+
+
+@contextmanager
+def exclusive_lock(lock_path: Path) -> Iterator[None]:
+    """An exclusive ``flock`` on ``lock_path`` (created if missing) while the block runs;
+    the kernel drops it if the process dies."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with lock_path.open("a") as fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
