@@ -118,12 +118,16 @@ def report_run(result, settings: Settings, as_of: date | None = None) -> int:  #
     A failed run is also raised as an operator alert (the run-failure sensor only sees
     runs launched by the Dagster daemon, not this in-process one)."""
     from pipelines.alerts import open_alert_lines, record_run_failure, sinks_from_env
+    from pipelines.alerts.report import evaluation_line
     from pipelines.definitions import PIPELINE_JOB
+    from pipelines.disk import disk_full_line, is_disk_full
     from pipelines.publish.console import print_indicators
 
     print_summary(settings, result.run_id)
     print_timings(result)
     published, reasons = publish_outcome(result)
+    if not published and any(is_disk_full(r, settings.data_dir) for r in reasons):
+        reasons.insert(0, disk_full_line(settings.data_dir))
     if not result.success:
         failed = [ev.step_key for ev in result.all_events if ev.event_type_value == "STEP_FAILURE" and ev.step_key]
         record_run_failure(settings, job_name=PIPELINE_JOB, run_id=result.run_id, failed_steps=failed,
@@ -132,6 +136,9 @@ def report_run(result, settings: Settings, as_of: date | None = None) -> int:  #
     if published:
         print_indicators(settings)
     print()
+    evaluated = evaluation_line(settings, result.run_id)
+    if evaluated:
+        print(evaluated)
     for line in open_alert_lines(settings):
         print(line)
     if published:
@@ -158,9 +165,44 @@ def iso_date(text: str) -> date:
         ) from None
 
 
+def run_and_report(settings: Settings, as_of: date) -> int:
+    """Run the pipeline once and report it. A full disk, wherever it stops the run (the
+    Dagster instance's SQLite, DuckDB, a Parquet file), ends in one line saying which
+    disk and what to do, and the operators' alert (recorded in the room the space
+    reserve kept for it: :mod:`pipelines.disk`), not in a traceback."""
+    from pipelines.disk import ensure_reserve, is_disk_full
+
+    ensure_reserve(settings.data_dir)
+    try:
+        return report_run(run_pipeline(settings, as_of), settings, as_of)
+    except Exception as exc:
+        if not is_disk_full(exc, settings.data_dir):
+            raise
+        return report_disk_full(settings, as_of, exc)
+
+
+def report_disk_full(settings: Settings, as_of: date, exc: BaseException) -> int:
+    from pipelines.alerts import record_run_failure, sinks_from_env
+    from pipelines.definitions import PIPELINE_JOB
+    from pipelines.disk import disk_full_line
+
+    line = disk_full_line(settings.data_dir)
+    print(file=sys.stderr)
+    print("NOT PUBLISHED: the published warehouse keeps its previous version.", file=sys.stderr)
+    print(f"  {line}", file=sys.stderr)
+    try:
+        record_run_failure(settings, job_name=PIPELINE_JOB, run_id=f"cli-{os.getpid()}",
+                           failed_steps=[], error=f"disk full: {line}", as_of=as_of,
+                           sinks=sinks_from_env(settings.outbox_path))
+        print("  the operators' alert (OPS_RUN_FAILED) is recorded and sent", file=sys.stderr)
+    except Exception as alert_exc:  # said, not raised: the line above is what matters
+        print(f"  the operators' alert could not be recorded either: {type(alert_exc).__name__}",
+              file=sys.stderr)
+    return 1
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    as_of = args.as_of or date.today()
-    return report_run(run_pipeline(settings, as_of), settings, as_of)
+    return run_and_report(settings, args.as_of or date.today())
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -168,8 +210,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     generate_district(settings.raw_dir, scale=args.scale, seed=args.seed, defects=True)
     print(f"generated a district with defects under {settings.inbox}")
-    as_of = date(2015, 12, 31)
-    return report_run(run_pipeline(settings, as_of), settings, as_of)
+    return run_and_report(settings, date(2015, 12, 31))
 
 
 def _files_line(entries) -> str:  # type: ignore[no-untyped-def]

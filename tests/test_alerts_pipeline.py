@@ -26,12 +26,12 @@ SEED, SCALE = 2015, 0.2
 pytestmark = pytest.mark.slow
 
 
-def _evaluate(settings: Settings) -> dg.ExecuteInProcessResult:
+def _evaluate(settings: Settings, as_of: date = AS_OF) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         [alert_state],
         resources={
             "paths": UnionPaths.from_settings(settings),
-            "as_of": AsOf(as_of=AS_OF.isoformat()),
+            "as_of": AsOf(as_of=as_of.isoformat()),
             "alert_sinks": AlertSinks(),
         },
     )
@@ -154,3 +154,55 @@ def test_no_personal_data_in_alerts_events_or_the_outbox(
     personal = _personal_data()
     assert len(personal) > 1000
     assert [p for p in personal if p in blob] == []
+
+
+def _live_state(settings: Settings, kind: str = "%") -> dict[str, list[tuple[object, ...]]]:
+    """The live alert state as a receiver or an analyst sees it (not the wall-clock time
+    or run id of the latest sighting, which every evaluation refreshes): the alerts of
+    rule kind ``kind`` (all by default), every event and delivery."""
+    with duckdb.connect(str(settings.alerts_state_path), read_only=True) as con:
+        return {
+            "alerts": con.execute(
+                "select * exclude (last_seen, last_run_id) from alerts where rule_kind like ? "
+                "order by alert_id", [kind]
+            ).fetchall(),
+            "alert_events": con.execute("select * from alert_events order by event_seq").fetchall(),
+            "alert_deliveries": con.execute(
+                "select event_id, sink, status, attempts from alert_deliveries order by all"
+            ).fetchall(),
+        }
+
+
+def test_as_of_runs_beyond_the_data_or_in_the_past_notify_nobody(
+    district: tuple[Settings, Manifest],
+) -> None:
+    """#15.5: the year's data, evaluated live as of 2015-12-31; then as of 2016-06-30
+    (half a year past the last record: contracts look 'expired unrenewed' and cases 'in
+    mediation for months' only because 2016's records do not exist) and as of 2015-06-30
+    (a past date). Neither notifies anyone or changes a live alert; what they found is
+    in alert_whatif; going back to 2015-12-31 gives the state the detour never touched."""
+    settings, _ = district
+    before, warnings = _live_state(settings), _live_state(settings, "labour")
+    outbox = settings.outbox_path.read_text(encoding="utf-8")
+    for as_of, mode in ((date(2016, 6, 30), "what-if"), (date(2015, 6, 30), "backfill")):
+        [mat] = _evaluate(settings, as_of).asset_materializations_for_node("alerts__alert_state")
+        assert mat.metadata["mode"].value == mode
+        assert (mat.metadata["opened"].value, mat.metadata["resolved"].value) == (0, 0)
+        assert settings.outbox_path.read_text(encoding="utf-8") == outbox
+        # the operator alerts are live in every mode (they note the date they were seen at)
+        assert _live_state(settings, "labour") == warnings
+        with duckdb.connect(str(settings.alerts_state_path), read_only=True) as con:
+            [(found, unknown_live)] = con.execute(
+                "select count(*), count(*) filter (where live_status is null) "
+                "from alert_whatif where as_of = ?", [as_of]
+            ).fetchall()
+        # what the evaluation found is kept, and it holds what the old code would have
+        # opened (and sent): warnings no live evaluation has raised
+        assert found == mat.metadata["whatif_alerts"].value and unknown_live > 0
+    [mat] = _evaluate(settings).asset_materializations_for_node("alerts__alert_state")
+    assert mat.metadata["mode"].value == "live"
+    assert settings.outbox_path.read_text(encoding="utf-8") == outbox
+    assert _live_state(settings) == before
+    with duckdb.connect(str(settings.alerts_state_path), read_only=True) as con:
+        modes = con.execute("select mode from alert_runs order by evaluated_at, rowid").fetchall()
+    assert [m for (m,) in modes][-3:] == ["what-if", "backfill", "live"]

@@ -8,6 +8,7 @@ from pipelines.config import Settings
 
 from .levels import LEVELS, severity
 from .model import OPEN, Alert
+from .modes import LIVE
 from .store import AlertStore
 
 
@@ -28,6 +29,29 @@ def open_alerts(settings: Settings) -> list[Alert]:
             a.area_code,
             a.entity_key,
         ),
+    )
+
+
+def evaluation_line(settings: Settings, run_id: str) -> str | None:
+    """What the run ``run_id``'s evaluation of the warning rules was (live, backfill or
+    what-if) and what it did with what fired; None if it evaluated none."""
+    path = settings.alerts_state_path
+    if not path.exists():
+        return None
+    with AlertStore.open(path, settings.published_path) as store:
+        rows = store.con.execute(
+            "select as_of, mode, reason, labour_firings from alert_runs where run_id = ? "
+            "order by evaluated_at desc limit 1",
+            [run_id],
+        ).fetchall()
+    if not rows:
+        return None
+    as_of, mode, reason, fired = rows[0]
+    if mode == LIVE:
+        return f"Warning rules as of {as_of}: live ({reason})."
+    return (
+        f"Warning rules as of {as_of}: {mode} ({reason}). {fired} firing(s) written to "
+        "alerts.alert_whatif; the live warnings are unchanged and nobody was notified."
     )
 
 

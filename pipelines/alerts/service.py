@@ -9,6 +9,7 @@ the alert state file and the sinks.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -20,17 +21,21 @@ from typing import Any
 import duckdb
 
 from pipelines.config import Settings
+from pipelines.disk import is_disk_full, release_reserve
 from pipelines.ingest.ledger import read_ledger
 from pipelines.quality.runner import blocked_submissions
 
 from .evaluate import evaluate_labour, evaluate_operator, evaluated_codes, fire
 from .levels import LEVELS
-from .lifecycle import Change, reconcile
+from .lifecycle import Change, reconcile, strongest
 from .model import OPEN, Alert, Firing, RunContext
+from .modes import DATA_DATES_SQL, Mode, data_grace_days, run_mode
 from .rulefile import RuleSet, load_rules
-from .rules import RUN_FAILED, OperatorInputs, run_failure
+from .rules import OPERATOR_LOGIC, RUN_FAILED, OperatorInputs, run_failure
 from .sinks import Outcomes, Sink
 from .store import AlertStore
+
+log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -49,6 +54,8 @@ class AlertRunReport:
     failed: dict[str, int] = field(default_factory=dict)
     still_due: dict[str, int] = field(default_factory=dict)  # after this run, per sink
     timings: dict[str, float] = field(default_factory=dict)
+    mode: Mode | None = None  # live / backfill / what-if (None: a run-failure record)
+    whatif: int = 0  # labour firings written to alert_whatif instead of the live alerts
 
     def count(self, event_type: str) -> int:
         return sum(n for (kind, _), n in self.events.items() if kind == event_type)
@@ -59,6 +66,10 @@ class AlertRunReport:
             for kind in ("opened", "escalated", "reopened", "resolved")
         }
         return {
+            "mode": self.mode.mode if self.mode else None,
+            "mode_reason": self.mode.reason if self.mode else None,
+            "data_through": str(self.mode.data_through) if self.mode else None,
+            "whatif_alerts": self.whatif,
             "firings": self.firings,
             "open_alerts": sum(self.open_by_level.values()),
             "open_by_level": {lv: self.open_by_level.get(lv, 0) for lv in LEVELS},
@@ -148,28 +159,45 @@ def run_alerts(
 ) -> AlertRunReport:
     """Evaluate every enabled rule, update the alert state, deliver the news.
 
+    The warning rules' firings update the live alerts only when the evaluation is live
+    (:func:`~pipelines.alerts.modes.run_mode`); a backfill or what-if writes them to
+    ``alert_whatif`` and touches no live warning. The operator rules are live always.
+
     Resolves: open alerts of the batch-evaluated rules that no longer fire (and of
-    disabled rules), and, with ``job_name``, that job's OPS_RUN_FAILED alert (this run
-    got this far, so the job works again)."""
+    disabled rules), the warnings only in a live evaluation, and, with ``job_name``,
+    that job's OPS_RUN_FAILED alert (this run got this far, so the job works again)."""
     rules = rules or load_rules()
     now = now or utc_now()
+    grace = data_grace_days()
     report = AlertRunReport()
     t0 = time.perf_counter()
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        firings = evaluate_labour(con, as_of, rules)
+        labour = evaluate_labour(con, as_of, rules)
+        [(data_through,)] = con.execute(DATA_DATES_SQL, {"as_of": as_of}).fetchall()
     t1 = time.perf_counter()
     inputs = OperatorInputs(read_ledger(settings.ledger_path), blocked_submissions(settings), now)
-    firings += evaluate_operator(inputs, rules)
+    operator = evaluate_operator(inputs, rules)
     t2 = time.perf_counter()
     codes = evaluated_codes(rules)
-
-    def in_scope(a: Alert) -> bool:
-        return a.rule_code in codes or (
-            a.rule_code == RUN_FAILED and a.entity_key == f"job:{job_name}"
-        )
+    operator_codes = {code for code in codes if code in OPERATOR_LOGIC}
 
     with AlertStore.open(settings.alerts_state_path, settings.published_path) as store:
+        mode = run_mode(as_of, store.live_as_of(), data_through, grace)
+        scope = codes if mode.live else operator_codes
+
+        def in_scope(a: Alert) -> bool:
+            return a.rule_code in scope or (
+                a.rule_code == RUN_FAILED and a.entity_key == f"job:{job_name}"
+            )
+
+        firings = [*labour, *operator] if mode.live else operator
+        store.record_evaluation(mode, run_id, now, labour)
+        report.mode = mode
+        report.whatif = 0 if mode.live else len(strongest(labour))
         _record(store, firings, in_scope, RunContext(run_id, as_of, now), sinks, report)
+        if not mode.live:
+            log.info("alerts as of %s: %s (%s); %d warning(s) written to alert_whatif, "
+                     "the live warnings untouched", as_of, mode.mode, mode.reason, report.whatif)
         t3 = time.perf_counter()
         deliver_pending(store, sinks, now, report)
     t4 = time.perf_counter()
@@ -198,6 +226,29 @@ def record_run_failure(
     sensor calls this; a command line that runs a job in-process may too."""
     rules = rules or load_rules()
     now = now or utc_now()
+    try:
+        return _record_run_failure(settings, job_name, run_id, failed_steps, error, as_of,
+                                   sinks, rules, now)
+    except Exception as exc:
+        # the state and the outbox live on the data disk: when it is full, the space
+        # reserve kept for this moment is given up and the alert recorded and sent
+        if not (is_disk_full(exc, settings.data_dir) and release_reserve(settings.data_dir)):
+            raise
+    return _record_run_failure(settings, job_name, run_id, failed_steps, error, as_of,
+                               sinks, rules, now)
+
+
+def _record_run_failure(
+    settings: Settings,
+    job_name: str,
+    run_id: str,
+    failed_steps: Sequence[str],
+    error: str,
+    as_of: date,
+    sinks: Sequence[Sink],
+    rules: RuleSet,
+    now: datetime,
+) -> AlertRunReport:
     report = AlertRunReport()
     rule = rules[RUN_FAILED]
     # a damaged state file is healed on opening: the operators' alert still goes out

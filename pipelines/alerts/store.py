@@ -7,7 +7,11 @@ Tables (schema ``main``):
 - ``alert_events`` — every change of state (opened / escalated / deescalated /
   reopened / resolved), with the run and as-of date;
 - ``alert_deliveries`` — per (event, sink): pending, delivered or failed, attempts, and
-  when a failed one may be tried again (``next_attempt_at``).
+  when a failed one may be tried again (``next_attempt_at``);
+- ``alert_runs`` — one row per evaluation: its as-of date and mode (live, backfill,
+  what-if: :mod:`pipelines.alerts.modes`), how far the data reached, how many fired;
+- ``alert_whatif`` — what the latest backfill or what-if evaluation of each as-of date
+  found, beside the live alerts it did not touch.
 
 Writers (the alert asset, the run-failure sensor) take :func:`state_lock` first, so
 one process at a time opens the file for writing; a reader that copies the tables (the
@@ -28,18 +32,21 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import astuple, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
-from .lifecycle import Change
-from .model import DELIVERED_EVENTS, OPEN, Alert, AlertEvent
+from .lifecycle import Change, strongest
+from .model import DELIVERED_EVENTS, OPEN, Alert, AlertEvent, Firing, evidence_json
+from .modes import LIVE, Mode
 
 log = logging.getLogger(__name__)
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
-TABLES = ("alerts", "alert_events", "alert_deliveries")
+TABLES = ("alerts", "alert_events", "alert_deliveries", "alert_runs", "alert_whatif")
+# A file without one of these is not an alert state; the later tables are simply created.
+REQUIRED_TABLES = TABLES[:3]
 # What the published warehouse carries of each table (schema ``alerts``), and so what a
 # damaged or lost state file is rebuilt from. Deliveries without their times and errors:
 # whether each (event, sink) was delivered and how often it was tried is what matters.
@@ -47,6 +54,8 @@ PUBLISHED_COLUMNS = {
     "alerts": "*",
     "alert_events": "*",
     "alert_deliveries": "event_id, sink, status, attempts",
+    "alert_runs": "*",
+    "alert_whatif": "*",
 }
 # A failed delivery is tried again at a run at least this long after its last attempt,
 # doubling with every failed run, up to the cap.
@@ -109,6 +118,31 @@ create table if not exists alert_deliveries (
     last_error varchar,
     next_attempt_at timestamp          -- a failed delivery waits until then (back-off)
 );
+create table if not exists alert_runs (
+    run_id varchar not null,
+    as_of date not null,
+    mode varchar not null,             -- live / backfill / what-if
+    live_as_of date,                   -- the latest live as-of date before this evaluation
+    data_through date,                 -- the latest record on or before as_of
+    evaluated_at timestamp not null,   -- UTC wall clock
+    labour_firings integer not null,
+    reason varchar not null
+);
+create table if not exists alert_whatif (
+    as_of date not null,
+    mode varchar not null,             -- backfill / what-if
+    run_id varchar not null,
+    alert_id varchar not null,
+    rule_code varchar not null,
+    rule_name varchar not null,
+    level varchar not null,
+    area_code varchar not null,
+    entity_key varchar not null,
+    alert_window varchar not null,
+    live_status varchar,               -- the live alert of this identity: open / resolved / null
+    message varchar not null,
+    evidence varchar not null
+);
 """
 # Columns added since the first version of the file: a file written before them keeps working.
 MIGRATIONS = (
@@ -120,7 +154,7 @@ EVENT_COLUMNS = [f.name for f in fields(AlertEvent)]
 
 
 def schema_sql(schema: str = "main") -> str:
-    """The DDL of the three tables in ``schema`` (e.g. empty ``alerts.*`` tables for a
+    """The DDL of the state's tables in ``schema`` (e.g. empty ``alerts.*`` tables for a
     warehouse published before any alert was evaluated)."""
     return SCHEMA.replace("create table if not exists ", f"create table if not exists {schema}.")
 
@@ -161,11 +195,12 @@ def _check(path: Path) -> None:
                 "where database_name = current_database() and schema_name = 'main'"
             ).fetchall()
         }
-        missing = [t for t in TABLES if t not in present]
+        missing = [t for t in REQUIRED_TABLES if t not in present]
         if missing:
             raise DamagedState(f"missing table(s) {', '.join(missing)}")
         for table in TABLES:
-            con.execute(f"select * from {table}").fetchall()
+            if table in present:
+                con.execute(f"select * from {table}").fetchall()
 
 
 def _in_use(exc: BaseException) -> bool:
@@ -410,6 +445,19 @@ class AlertStore:
         [(after,)] = self.con.execute("select count(*) from alert_deliveries").fetchall()
         return int(after - before)
 
+    def live_as_of(self) -> date | None:
+        """The latest as-of date evaluated live: from the evaluations recorded, and (for a
+        state written before they were) the labour alerts' own as-of dates."""
+        [(runs,)] = self.con.execute(
+            f"select max(as_of) from alert_runs where mode = '{LIVE}'"
+        ).fetchall()
+        [(seen,)] = self.con.execute(
+            "select max(greatest(last_seen_as_of, coalesce(resolved_as_of, last_seen_as_of))) "
+            "from alerts where rule_kind = 'labour'"
+        ).fetchall()
+        known = [d for d in (runs, seen) if d is not None]
+        return max(known) if known else None
+
     def delivery_counts(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
         for sink, status, n in self.con.execute(
@@ -457,6 +505,37 @@ class AlertStore:
                     for s in sinks
                 ],
             )
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+
+    def record_evaluation(
+        self, mode: Mode, run_id: str, now: datetime, labour: Sequence[Firing]
+    ) -> None:
+        """One row in ``alert_runs``; for a backfill or what-if, this evaluation's firings
+        replace the earlier ones of the same as-of date in ``alert_whatif``."""
+        con = self.con
+        con.execute("begin transaction")
+        try:
+            con.execute(
+                "insert into alert_runs values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [run_id, mode.as_of, mode.mode, mode.live_as_of, mode.data_through, now,
+                 len(labour), mode.reason],
+            )
+            if not mode.live:
+                con.execute("delete from alert_whatif where as_of = ?", [mode.as_of])
+                status = dict(con.execute("select alert_id, status from alerts").fetchall())
+                _insert(
+                    con,
+                    "insert into alert_whatif values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (mode.as_of, mode.mode, run_id, f.alert_id, f.rule_code, f.rule_name,
+                         f.level, f.area_code, f.entity_key, f.window, status.get(f.alert_id),
+                         f.message, evidence_json(f.evidence))
+                        for f in strongest(labour).values()
+                    ],
+                )
             con.execute("commit")
         except Exception:
             con.execute("rollback")

@@ -128,6 +128,10 @@ def alert_state(
     return dg.MaterializeResult(
         metadata={
             "as_of": as_of.date().isoformat(),
+            "mode": meta["mode"],
+            "mode_reason": meta["mode_reason"],
+            "data_through": meta["data_through"],
+            "whatif_alerts": meta["whatif_alerts"],
             "rules_file": str(rules.path),
             "open_alerts": meta["open_alerts"],
             "opened": meta["opened"],
