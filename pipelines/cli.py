@@ -228,7 +228,7 @@ def print_summary(settings: Settings, run_id: str) -> None:
     from pipelines.ingest.dropzone import log_ref
     from pipelines.ingest.ledger import Status, read_ledger
     from pipelines.ingest.reconcile import reconcile
-    from pipelines.quality.runner import blocked_submissions
+    from pipelines.quality.verdicts import blocked_submissions
 
     entries = read_ledger(settings.ledger_path)
     mine = [e for e in entries if e.run_id == run_id]

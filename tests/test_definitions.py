@@ -89,3 +89,16 @@ def test_the_instance_queues_runs_admits_one_writer_retries_and_monitors(tmp_pat
         assert instance.run_retries_enabled and instance.run_retries_max_retries == 1
         assert instance.run_monitoring_enabled
         assert instance.run_monitoring_settings["free_slots_after_run_end_seconds"] == 30
+
+
+def test_loading_the_definitions_does_not_load_great_expectations() -> None:
+    """Great Expectations takes about nine seconds to import: every CLI run, code
+    location, run worker and sensor tick paid it because the alerts read the quality
+    verdicts through the module that runs the suites. It is loaded only by the step
+    that validates."""
+    code = (
+        "import sys, pipelines.definitions, pipelines.alerts, pipelines.cli;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'great_expectations')[:3])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

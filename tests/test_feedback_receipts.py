@@ -27,11 +27,11 @@ from pipelines.feedback.receipts import (
     receipt_paths,
     write_receipts,
 )
-from pipelines.feedback.sources import results_file
 from pipelines.feedback.summaries import SUMMARY_SCHEMA, summary_path
 from pipelines.feedback.templates import write_templates
 from pipelines.ingest.ledger import LedgerEntry, read_ledger
 from pipelines.ingest.process import ingest_pending
+from pipelines.quality.verdicts import results_path
 
 from .conftest import drop
 from .test_feedback_templates import Row, fill, valid_rows
@@ -326,7 +326,7 @@ def test_a_receipt_written_before_the_quality_gate_is_updated_when_it_holds_the_
         "success": False,
         "observed_value": "3",
     }
-    target = results_file(settings, entry)
+    target = results_path(settings, entry)
     target.parent.mkdir(parents=True)
     _verdicts(entry, [failed]).write_parquet(target)
     [outcome] = write_receipts(settings).outcomes
@@ -343,23 +343,6 @@ def test_a_receipt_written_before_the_quality_gate_is_updated_when_it_holds_the_
     facts = dict(row[:2] for row in wb[RECEIPT_SHEET].iter_rows(values_only=True) if row[0])
     assert "暂缓汇总" in facts["处理结果"] and "本次名单只有3行" in facts["数据质量检查"]
     assert write_receipts(settings).outcomes == []
-
-
-def test_results_file_is_where_the_quality_gate_writes(settings: Settings) -> None:
-    from pipelines.quality.runner import results_path
-
-    entry = LedgerEntry(
-        seq=1,
-        path="inbox/x/members/a.csv",
-        sha256="ab" * 32,
-        bytes=1,
-        mtime_ns=1,
-        dataset="members",
-        street_code=A,
-        first_seen="",
-        status="loaded",
-    )
-    assert results_file(settings, entry) == results_path(settings, entry)
 
 
 # --- idempotent, crash-safe, summarised -----------------------------------------------------

@@ -113,6 +113,21 @@ def test_the_run_publishes_the_warehouse_analysts_read(ran) -> None:
         assert personal == []
 
 
+def test_a_run_with_nothing_new_keeps_the_model_reference_without_regenerating_it(ran) -> None:
+    """dbt docs takes seconds: a run whose warehouse was built from the same inputs
+    keeps the page it has; a page of a different build is regenerated."""
+    settings, _ = ran
+    page = settings.reports_dir / "dbt_docs" / "index.html"
+    before = page.read_bytes()
+    again = run_pipeline(settings, date(2024, 12, 31))
+    [mat] = again.asset_materializations_for_node("reports__dbt_docs")
+    assert mat.metadata["regenerated"].value is False
+    assert page.read_bytes() == before
+    (page.with_name(".built-from")).write_text("another build")
+    [mat] = run_pipeline(settings, date(2024, 12, 31)).asset_materializations_for_node("reports__dbt_docs")
+    assert mat.metadata["regenerated"].value is True
+
+
 def test_run_exits_non_zero_naming_the_gate_when_publishing_is_blocked(ran, capsys) -> None:
     """A landing file goes missing behind the ledger's back: the ledger reconciliation
     check fails, nothing downstream runs, the published warehouse keeps its last version

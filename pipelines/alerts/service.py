@@ -23,7 +23,7 @@ import duckdb
 from pipelines.config import Settings
 from pipelines.disk import is_disk_full, release_reserve
 from pipelines.ingest.ledger import read_ledger
-from pipelines.quality.runner import blocked_submissions
+from pipelines.quality.verdicts import blocked_submissions
 
 from .evaluate import evaluate_labour, evaluate_operator, evaluated_codes, fire
 from .levels import LEVELS

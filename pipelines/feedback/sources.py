@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from pipelines.config import Settings
 from pipelines.ingest.ledger import LedgerEntry, Status
 from pipelines.ingest.model import LINE
+from pipelines.quality.verdicts import results_path
 
 BATCH_ROWS = 8_192
 PROBLEM_COLUMNS = (LINE, "column", "code", "severity")
@@ -158,24 +159,11 @@ class QualityVerdict:
     failures: tuple[Failure, ...] = ()
 
 
-def results_file(settings: Settings, entry: LedgerEntry) -> Path:
-    """Where the quality gate writes a submission's verdicts: the same path as
-    ``pipelines.quality.runner.results_path`` (not imported: that module loads Great
-    Expectations, seconds of start-up; a test keeps the two equal)."""
-    return (
-        settings.data_dir
-        / "quality"
-        / "results"
-        / f"{entry.dataset}/{entry.street_code}"
-        / f"{entry.sha256}.parquet"
-    )
-
-
 def quality_verdict(settings: Settings, entry: LedgerEntry) -> QualityVerdict:
     """Whether the gate held the submission back, and on which critical expectations."""
     if entry.status != Status.LOADED:
         return QualityVerdict("not_applicable")
-    path = results_file(settings, entry)
+    path = results_path(settings, entry)
     if not path.exists():
         return QualityVerdict("pending")
     cols = [

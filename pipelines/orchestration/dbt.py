@@ -36,7 +36,7 @@ from packaging import version
 from pipelines.config import Settings
 from pipelines.faults import fault_point
 from pipelines.ingest.ledger import Status, read_ledger
-from pipelines.quality.runner import unchecked
+from pipelines.quality.verdicts import unchecked
 from pipelines.warehouse import build_state
 from pipelines.warehouse.bootstrap import ensure_dbt_inputs
 from pipelines.warehouse.build_plan import DbtGraph, plan_build

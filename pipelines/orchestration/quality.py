@@ -14,7 +14,6 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.contract import DATASETS
-from pipelines.quality.runner import QualityRunner, check_pending
 
 from .landing import landing_key
 from .resources import AsOf, UnionPaths
@@ -35,6 +34,9 @@ SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
     ],
 )
 def quality_suites(context: dg.AssetCheckExecutionContext, paths: UnionPaths, as_of: AsOf):
+    # Great Expectations is loaded here, when a run validates, not when the definitions load
+    from pipelines.quality.runner import QualityRunner, check_pending
+
     settings = paths.settings()
     verdicts = check_pending(settings, QualityRunner(SUITES_DIR, settings.reports_dir / "data_docs"), context.run.run_id, as_of.date())
     for d in DATASETS:

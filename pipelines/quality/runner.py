@@ -17,7 +17,7 @@ import functools
 import json
 import logging
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -31,58 +31,15 @@ from pipelines.ingest.ledger import LedgerEntry, Status, read_ledger
 from pipelines.ingest.process import atomic_write_parquet
 
 from .suites import MIN_SNAPSHOT_RATIO
+from .verdicts import Verdict, _label, blocked_submissions, results_path, unchecked
+
+__all__ = ["QualityRunner", "Verdict", "blocked_submissions", "check_pending", "results_path",
+           "unchecked"]
 
 log = logging.getLogger(__name__)
 
 FRESHNESS_DAYS = 180
 MAX_EXAMPLES = 5
-
-
-@dataclass
-class Verdict:
-    run_id: str
-    checked_at: str
-    submission_sha256: str
-    file_ref: str  # LedgerEntry.file_ref: the file without its name
-    dataset: str
-    street_code: str
-    suite: str
-    expectation: str
-    column: str | None
-    severity: str
-    success: bool
-    element_count: int | None
-    unexpected_count: int | None
-    observed_value: str | None
-    examples: str | None  # JSON list, non-personal columns only
-    error: str | None
-
-
-def results_path(settings: Settings, e: LedgerEntry) -> Path:
-    return settings.data_dir / "quality" / "results" / f"{e.dataset}/{e.street_code}/{e.sha256}.parquet"
-
-
-def unchecked(settings: Settings, entries: list[LedgerEntry]) -> list[LedgerEntry]:
-    """Loaded submissions that have no quality verdict yet (in ledger order)."""
-    return [e for e in entries if e.status == Status.LOADED and not results_path(settings, e).exists()]
-
-
-def blocked_submissions(settings: Settings) -> dict[str, list[str]]:
-    """sha256 -> the critical expectations it failed, for every held-back submission."""
-    root = settings.data_dir / "quality" / "results"
-    files = sorted(root.glob("*/*/*.parquet"))
-    if not files:
-        return {}
-    df = pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
-    failed = df.filter(~pl.col("success") & (pl.col("severity") == "critical"))
-    out: dict[str, list[str]] = {}
-    for row in failed.iter_rows(named=True):
-        out.setdefault(row["submission_sha256"], []).append(_label(row["expectation"], row["column"]))
-    return out
-
-
-def _label(expectation: str, column: str | None) -> str:
-    return f"{expectation}({column})" if column else expectation
 
 
 def parameters_for(

@@ -40,7 +40,7 @@ from pipelines.ingest.process import (
     atomic_write_parquet,
     ensure_landing_schemas,
 )
-from pipelines.quality.runner import Verdict
+from pipelines.quality.verdicts import Verdict
 
 log = logging.getLogger(__name__)
 

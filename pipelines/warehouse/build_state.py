@@ -16,7 +16,7 @@ import duckdb
 
 from pipelines.config import Settings
 from pipelines.ingest.ledger import LedgerEntry, Status, read_ledger
-from pipelines.quality.runner import results_path
+from pipelines.quality.verdicts import results_path
 
 from .build_plan import (
     STATE_SCHEMA,

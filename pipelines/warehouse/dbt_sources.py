@@ -29,7 +29,7 @@ import yaml
 from pipelines.contract import DATASETS, STREETS, Column, ColumnType, Dataset
 from pipelines.contract.streets import DISTRICT_CODE, DISTRICT_NAME
 from pipelines.ingest.ledger import LedgerEntry
-from pipelines.quality.runner import Verdict
+from pipelines.quality.verdicts import Verdict
 
 DBT_DIR = "dbt_project"
 DATA_DIR_JINJA = "{{ env_var('UNION_DATA_DIR', '../data') }}"
