@@ -48,6 +48,7 @@ def run_pipeline(settings: Settings, as_of: date | None = None):  # type: ignore
     import dagster as dg
 
     from pipelines.definitions import PIPELINE_JOB, build_definitions
+    from pipelines.orchestration.instance_heal import heal_instance
     from pipelines.orchestration.run_recovery import PID_TAG, owner_tags, reclaim_dead_runs
 
     defs = build_definitions(settings)
@@ -56,7 +57,11 @@ def run_pipeline(settings: Settings, as_of: date | None = None):  # type: ignore
     # SQLite schemas and leave two alembic heads behind (an instance no process can open
     # again): the home is prepared and the instance opened one process at a time.
     with exclusive_lock(settings.data_dir / "locks" / "dagster_instance.lock"):
-        _prepare_dagster_home(settings)
+        home = _prepare_dagster_home(settings)
+        managed = home == settings.data_dir / "dagster"  # the CLI's own, not the operator's
+        healed = heal_instance(home, managed=managed)  # raises DamagedInstance if not ours
+        if healed:
+            print(healed, flush=True)
         instance_cm = dg.DagsterInstance.get()
     with instance_cm as instance:
         # a killed earlier run would otherwise hold the warehouse_writer slot forever
@@ -171,10 +176,16 @@ def run_and_report(settings: Settings, as_of: date) -> int:
     disk and what to do, and the operators' alert (recorded in the room the space
     reserve kept for it: :mod:`pipelines.disk`), not in a traceback."""
     from pipelines.disk import ensure_reserve, is_disk_full
+    from pipelines.orchestration.instance_heal import DamagedInstance
 
     ensure_reserve(settings.data_dir)
     try:
         return report_run(run_pipeline(settings, as_of), settings, as_of)
+    except DamagedInstance as exc:
+        print(file=sys.stderr)
+        print("NOT PUBLISHED: the published warehouse keeps its previous version.", file=sys.stderr)
+        print(f"  {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:
         if not is_disk_full(exc, settings.data_dir):
             raise

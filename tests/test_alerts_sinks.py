@@ -510,3 +510,23 @@ def test_unsafe_or_incomplete_email_security_is_an_error(
     base = {"UNION_SMTP_HOST": "mail.example", "UNION_SMTP_SENDER": "a@example", "UNION_SMTP_RECIPIENTS": "b@example"}
     with pytest.raises(SinkConfigError, match=problem):
         SinkSettings.from_env({**base, **env}).build(settings.outbox_path)
+
+
+@pytest.mark.parametrize("torn", [b'{"event_id": "aa", "mess', b"{", b'{"event_id": "bb"}'])
+def test_a_torn_outbox_line_is_cut_before_the_next_event(tmp_path, torn: bytes) -> None:
+    """A write torn by a crash or a full disk leaves a last line without its newline;
+    the next event must not be glued to it (a reader would lose both)."""
+    path = tmp_path / "outbox.jsonl"
+    whole = b'{"event_id": "e1"}\n{"event_id": "e2"}\n'
+    path.write_bytes(whole + torn)
+    sink = OutboxSink(path)
+    sink.heal()
+    assert path.read_bytes() == whole
+    sink.send([{"event_id": "e3", "message": "x"}])
+    lines = path.read_bytes().splitlines()
+    assert [json.loads(x)["event_id"] for x in lines] == ["e1", "e2", "e3"]
+    # nothing to cut on a whole file, nor on a file that was never written
+    sink.heal()
+    assert len(path.read_bytes().splitlines()) == 3
+    OutboxSink(tmp_path / "absent.jsonl").heal()
+    assert not (tmp_path / "absent.jsonl").exists()

@@ -98,6 +98,10 @@ def deliver_pending(
     same time, each in a thread of its own, so a slow or unreachable one (which gives up
     within its own time budget) holds back none of the others; the outcomes are
     recorded here, on this thread, once all have returned."""
+    for sink in sinks:
+        heal = getattr(sink, "heal", None)  # a sink that keeps a file repairs it first
+        if heal is not None:
+            heal()
     store.add_due([s.name for s in sinks])
     batches = {s.name: store.pending(s.name, now) for s in sinks}
     todo = [s for s in sinks if batches[s.name]]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
 import smtplib
 import ssl
@@ -35,6 +36,8 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
 
 Payload = Mapping[str, Any]
 Outcomes = dict[str, str | None]  # event_id -> None (delivered) or the error
@@ -71,6 +74,37 @@ def verify_signature(secret: str, body: bytes, header: str) -> bool:
     return hmac.compare_digest(signature(secret, body), header)
 
 
+def cut_torn_tail(path: Path) -> int:
+    """Cut a last line that does not end in a newline (a write torn by a crash or a full
+    disk): the next event would otherwise be glued to it and lost to every reader. The
+    events of a torn write were not recorded as delivered, so they are appended again,
+    whole. Returns the bytes cut."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return 0
+    if size == 0:
+        return 0
+    with path.open("r+b") as fh:
+        fh.seek(size - 1)
+        if fh.read(1) == b"\n":
+            return 0
+        keep, pos = 0, size
+        while pos > 0 and not keep:
+            step = min(65536, pos)
+            pos -= step
+            fh.seek(pos)
+            block = fh.read(step)
+            at = block.rfind(b"\n")
+            if at >= 0:
+                keep = pos + at + 1
+        fh.truncate(keep)
+        fh.flush()
+        os.fsync(fh.fileno())
+    log.warning("alert outbox %s ended in a torn line: %d byte(s) cut", path, size - keep)
+    return size - keep
+
+
 @dataclass
 class OutboxSink:
     """Appends one JSON object a line; the file is the default, always-on channel."""
@@ -78,10 +112,15 @@ class OutboxSink:
     path: Path
     name: str = "outbox"
 
+    def heal(self) -> None:
+        """Called before every delivery round, news or not: a torn last line is cut."""
+        cut_torn_tail(self.path)
+
     def send(self, payloads: Sequence[Payload]) -> Outcomes:
         if not payloads:
             return {}
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        cut_torn_tail(self.path)
         with self.path.open("ab") as fh:
             for p in payloads:
                 fh.write(body_of(p) + b"\n")
