@@ -125,13 +125,14 @@ def report_run(result, settings: Settings, as_of: date | None = None) -> int:  #
     from pipelines.alerts import open_alert_lines, record_run_failure, sinks_from_env
     from pipelines.alerts.report import evaluation_line
     from pipelines.definitions import PIPELINE_JOB
-    from pipelines.disk import disk_full_line, is_disk_full
+    from pipelines.disk import NEARLY_FULL_BYTES, disk_full_line, free_bytes, is_disk_full
     from pipelines.publish.console import print_indicators
 
     print_summary(settings, result.run_id)
     print_timings(result)
     published, reasons = publish_outcome(result)
-    if not published and any(is_disk_full(r, settings.data_dir) for r in reasons):
+    if not published and (any(is_disk_full(r, settings.data_dir) for r in reasons)
+                          or free_bytes(settings.data_dir) < NEARLY_FULL_BYTES):
         reasons.insert(0, disk_full_line(settings.data_dir))
     if not result.success:
         failed = [ev.step_key for ev in result.all_events if ev.event_type_value == "STEP_FAILURE" and ev.step_key]

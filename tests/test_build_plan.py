@@ -11,6 +11,7 @@ import pytest
 from pipelines.orchestration.dbt import prepare_manifest
 from pipelines.warehouse.build_plan import (
     AS_OF_KEY,
+    AUDIT_KEY,
     FULL_SCAN_TAG,
     PII_KEY_KEY,
     PROJECT_KEY,
@@ -35,8 +36,11 @@ def names(graph: DbtGraph, ids: set[str] | frozenset[str]) -> set[str]:
     return {graph.nodes[i].name for i in ids}
 
 
-def inputs(**datasets: str) -> dict[str, str]:
-    base = {AS_OF_KEY: "2015-12-31", PROJECT_KEY: "p1", PII_KEY_KEY: "k1"}
+def inputs(audit: str = "a0", **datasets: str) -> dict[str, str]:
+    """Build inputs; a dataset given a new fingerprint comes with a new ledger (audit)."""
+    base = {AS_OF_KEY: "2015-12-31", PROJECT_KEY: "p1", PII_KEY_KEY: "k1", AUDIT_KEY: audit}
+    if datasets and audit == "a0":
+        base[AUDIT_KEY] = "a1"
     return {**base, **{d: "f0" for d in DATASETS}, **datasets}
 
 
@@ -64,10 +68,17 @@ def test_an_event_file_leaves_the_member_models_alone(graph: DbtGraph) -> None:
                 "int_registry_snapshot_calendar", "dim_street", "stg_hotline_tickets"} & run
 
 
-def test_nothing_new_rebuilds_only_the_audit_and_indicator_tables(graph: DbtGraph) -> None:
-    plan = plan_build(graph, inputs(), inputs())
+def test_a_rejected_file_rebuilds_only_the_audit_and_indicator_tables(graph: DbtGraph) -> None:
+    """A new ledger entry and no dataset's loaded data changed (a rejected file)."""
+    plan = plan_build(graph, inputs(), inputs(audit="a1"))
     assert plan.changed_datasets == frozenset()
     assert {graph.nodes[i].name for i in plan.run if graph.nodes[i].resource_type == "model"} == ALWAYS
+
+
+def test_nothing_new_runs_nothing(graph: DbtGraph) -> None:
+    """The same ledger, verdicts and data: no model, no test (dbt is not even started)."""
+    plan = plan_build(graph, inputs(), inputs())
+    assert not plan.full and plan.run == frozenset()
 
 
 def test_full_scan_tests_wait_for_a_full_build(graph: DbtGraph) -> None:

@@ -129,21 +129,26 @@ def test_a_run_with_nothing_new_keeps_the_model_reference_without_regenerating_i
 
 
 def test_run_exits_non_zero_naming_the_gate_when_publishing_is_blocked(ran, capsys) -> None:
-    """A landing file goes missing behind the ledger's back: the ledger reconciliation
-    check fails, nothing downstream runs, the published warehouse keeps its last version
-    and `union-warehouse run` says why with exit status 1."""
+    """A landing file goes missing behind the ledger's back, and its raw file with it (so
+    it cannot be re-made): the ledger reconciliation check fails, nothing downstream
+    runs, the published warehouse keeps its last version and `union-warehouse run` says
+    why, naming the file and the fix, with exit status 1."""
     from pipelines.cli import report_run
 
     settings, _ = ran
     before = settings.published_path.read_bytes()
     landed = next((settings.landing_dir / "dispute_cases").glob("1101*/*.parquet"))
-    saved = landed.read_bytes()
+    raw = settings.inbox / B / "dispute_cases" / "c.csv"
+    saved, raw_saved = landed.read_bytes(), raw.read_bytes()
     landed.unlink()
+    raw.unlink()
     try:
         status = report_run(run_pipeline(settings, date(2024, 12, 31)), settings)
     finally:
         landed.write_bytes(saved)
+        raw.write_bytes(raw_saved)
     err = capsys.readouterr().err
     assert status == 1
     assert "NOT PUBLISHED" in err and "reconciliation" in err
+    assert log_ref(f"inbox/{B}/dispute_cases/c.csv") in err and "restore the file from a backup" in err
     assert settings.published_path.read_bytes() == before

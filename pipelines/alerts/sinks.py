@@ -37,6 +37,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
 
+from pipelines.jsonl import cut_torn_tail
+
 log = logging.getLogger(__name__)
 
 Payload = Mapping[str, Any]
@@ -74,35 +76,20 @@ def verify_signature(secret: str, body: bytes, header: str) -> bool:
     return hmac.compare_digest(signature(secret, body), header)
 
 
-def cut_torn_tail(path: Path) -> int:
-    """Cut a last line that does not end in a newline (a write torn by a crash or a full
-    disk): the next event would otherwise be glued to it and lost to every reader. The
+def heal_outbox(path: Path) -> int:
+    """Cut a torn last line of the outbox (:func:`pipelines.jsonl.cut_torn_tail`): the
     events of a torn write were not recorded as delivered, so they are appended again,
     whole. Returns the bytes cut."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        return 0
-    if size == 0:
+    if not path.exists():
         return 0
     with path.open("r+b") as fh:
-        fh.seek(size - 1)
-        if fh.read(1) == b"\n":
-            return 0
-        keep, pos = 0, size
-        while pos > 0 and not keep:
-            step = min(65536, pos)
-            pos -= step
-            fh.seek(pos)
-            block = fh.read(step)
-            at = block.rfind(b"\n")
-            if at >= 0:
-                keep = pos + at + 1
-        fh.truncate(keep)
-        fh.flush()
-        os.fsync(fh.fileno())
-    log.warning("alert outbox %s ended in a torn line: %d byte(s) cut", path, size - keep)
-    return size - keep
+        cut = cut_torn_tail(fh)
+        if cut:
+            fh.flush()
+            os.fsync(fh.fileno())
+    if cut:
+        log.warning("alert outbox %s ended in a torn line: %d byte(s) cut", path, cut)
+    return cut
 
 
 @dataclass
@@ -114,13 +101,13 @@ class OutboxSink:
 
     def heal(self) -> None:
         """Called before every delivery round, news or not: a torn last line is cut."""
-        cut_torn_tail(self.path)
+        heal_outbox(self.path)
 
     def send(self, payloads: Sequence[Payload]) -> Outcomes:
         if not payloads:
             return {}
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        cut_torn_tail(self.path)
+        heal_outbox(self.path)
         with self.path.open("ab") as fh:
             for p in payloads:
                 fh.write(body_of(p) + b"\n")

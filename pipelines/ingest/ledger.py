@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from pipelines.jsonl import cut_torn_tail
+
 from .dropzone import log_ref
 
 
@@ -88,35 +90,12 @@ def append_entries(path: Path, entries: Iterable[LedgerEntry]) -> None:
     """Append entries durably; call only while holding :func:`ingest_lock`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("ab+") as fh:
-        _cut_torn_tail(fh)
+        cut_torn_tail(fh)
         for e in entries:
             fh.write((e.to_json() + "\n").encode("utf-8"))
         fh.flush()
         os.fsync(fh.fileno())
 
-
-def _cut_torn_tail(fh) -> None:  # type: ignore[no-untyped-def]
-    size = fh.seek(0, os.SEEK_END)
-    if size == 0:
-        return
-    fh.seek(size - 1)
-    if fh.read(1) == b"\n":
-        return
-    # find the last newline and truncate after it
-    pos = size - 1
-    chunk = 4096
-    while pos > 0:
-        start = max(0, pos - chunk)
-        fh.seek(start)
-        data = fh.read(pos - start)
-        idx = data.rfind(b"\n")
-        if idx >= 0:
-            fh.truncate(start + idx + 1)
-            fh.seek(0, os.SEEK_END)
-            return
-        pos = start
-    fh.truncate(0)
-    fh.seek(0)
 
 
 @contextmanager

@@ -17,6 +17,7 @@ SHA-256 alone.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -68,6 +69,7 @@ class BatchResult:
     entries: list[LedgerEntry] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, exception type)
     timings: dict[str, float] = field(default_factory=dict)
+    relanded: list[str] = field(default_factory=list)  # file refs whose landed data was re-made
 
     def count(self, status: str) -> int:
         return sum(1 for e in self.entries if e.status == status)
@@ -144,9 +146,11 @@ def ingest_pending(
     started = time.perf_counter()
     with ingest_lock(settings.lock_path):
         ensure_landing_schemas(settings)
-        index = LedgerIndex.build(read_ledger(settings.ledger_path))
+        entries = read_ledger(settings.ledger_path)
+        index = LedgerIndex.build(entries)
         cache = StateCache(state_cache_path(settings))
         listed = list_inbox(settings.raw_dir)
+        result.relanded = heal_outputs(settings, entries, listed)
         try:
             todo = _pending(settings, listed, index, cache)
             if paths is not None:
@@ -199,6 +203,56 @@ def _ingest_one(
         log.error("internal error (%s) on %s; it stays pending", type(exc).__name__, fs.log_ref())
         result.errors.append((fs.path, type(exc).__name__))
     return None
+
+
+def _output_whole(settings: Settings, rel: str | None) -> bool:
+    if rel is None:
+        return True
+    try:
+        pq.ParquetFile(settings.data_dir / rel).metadata  # noqa: B018  (reads the footer)
+    except Exception:
+        return False
+    return True
+
+
+def heal_outputs(settings: Settings, entries: list[LedgerEntry], listed: list[FileState]) -> list[str]:
+    """Re-make the landing, quarantine and problems files of a loaded submission whose
+    file is missing or unreadable, from its raw file when that still holds the same bytes
+    (raw files are never changed by the pipeline, and reading is deterministic: the
+    same rows, lines and reasons). Returns the file references healed. One that cannot
+    be re-made (the raw file is gone or changed) is left for the reconciliation check,
+    which stops the run naming it."""
+    by_path = {fs.path: fs for fs in listed}
+    healed: list[str] = []
+    for e in entries:
+        if e.status != Status.LOADED or not e.dataset or not e.street_code:
+            continue
+        if all(_output_whole(settings, rel) for rel in (e.landing_path, e.quarantine_path, e.problems_path)):
+            continue
+        fs = by_path.get(e.path)
+        try:
+            if fs is None or fs.kind != FILE:
+                raise FileNotFoundError(e.path)
+            sha, state = fingerprint(settings.raw_dir, fs)
+            if sha != e.sha256:
+                raise FileChanged(e.path)
+            again = dataclasses.replace(e)
+            dataset = DATASETS_BY_NAME[e.dataset]
+            raw = read_submission(settings.raw_dir / state.os_path, dataset)
+            check_unchanged(settings.raw_dir, state)
+            if raw.frame.height <= SLICE_ROWS:
+                _land(settings, again, dataset, e.street_code, validate(raw.frame, dataset, e.street_code))
+            else:
+                _land_sliced(settings, again, dataset, e.street_code, raw)
+        except (FileNotFoundError, FileChanged, FileRejected) as exc:
+            log.warning("the landed data of %s is missing or damaged and its raw file %s: it cannot be "
+                        "re-made", e.file_ref, "changed" if isinstance(exc, FileChanged) else "is gone")
+            continue
+        same = (again.rows_loaded, again.rows_quarantined) == (e.rows_loaded, e.rows_quarantined)
+        log.warning("the landed data of %s was missing or damaged: re-made from its raw file (%s)",
+                    e.file_ref, "the same rows" if same else "the counts differ: reconciliation will say")
+        healed.append(e.file_ref)
+    return healed
 
 
 def _rejected(entry: LedgerEntry, code: str, column: str | None = None, detail: str | None = None) -> LedgerEntry:

@@ -58,7 +58,10 @@ def reconcile(settings: Settings, entries: list[LedgerEntry] | None = None) -> R
             landed = _parquet_rows(settings, e.landing_path)
             quarantined = _parquet_rows(settings, e.quarantine_path)
         except FileNotFoundError as exc:
-            rep.failures.append(f"{e.file_ref}: missing {exc.filename}")
+            rep.failures.append(
+                f"{e.file_ref}: missing {exc.filename}, and its raw file is gone or changed so it "
+                "cannot be re-made: restore the file from a backup, or have the street send it again"
+            )
             continue
         if landed != e.rows_loaded:
             rep.failures.append(f"{e.file_ref}: landing holds {landed} rows, ledger says {e.rows_loaded}")

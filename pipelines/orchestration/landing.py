@@ -103,6 +103,7 @@ def ingest_submissions(context: dg.AssetExecutionContext, config: IngestConfig, 
             "files_rejected": result.count(Status.REJECTED),
             "files_duplicate": result.count(Status.DUPLICATE),
             "files_failed_internal_error": len(result.errors),
+            "files_relanded": len(result.relanded),  # landed data re-made from its raw file
             "rows_read": result.rows_read,
             "rows_loaded": result.rows_loaded,
             "rows_quarantined": result.rows_quarantined,

@@ -14,6 +14,8 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.contract import DATASETS
+from pipelines.ingest.ledger import read_ledger
+from pipelines.quality.verdicts import unchecked
 
 from .landing import landing_key
 from .resources import AsOf, UnionPaths
@@ -34,11 +36,14 @@ SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
     ],
 )
 def quality_suites(context: dg.AssetCheckExecutionContext, paths: UnionPaths, as_of: AsOf):
-    # Great Expectations is loaded here, when a run validates, not when the definitions load
-    from pipelines.quality.runner import QualityRunner, check_pending
-
     settings = paths.settings()
-    verdicts = check_pending(settings, QualityRunner(SUITES_DIR, settings.reports_dir / "data_docs"), context.run.run_id, as_of.date())
+    verdicts = []
+    if unchecked(settings, read_ledger(settings.ledger_path)):
+        # Great Expectations (seconds to import) is loaded when there is something to validate
+        from pipelines.quality.runner import QualityRunner, check_pending
+
+        runner = QualityRunner(SUITES_DIR, settings.reports_dir / "data_docs")
+        verdicts = check_pending(settings, runner, context.run.run_id, as_of.date())
     for d in DATASETS:
         mine = [v for v in verdicts if v.dataset == d.name]
         failed = [v for v in mine if not v.success]

@@ -37,12 +37,16 @@ from typing import Any
 
 FULL_SCAN_TAG = "full_scan"
 LANDING_SOURCE = "landing"
-ALWAYS_CHANGED_SOURCES = frozenset({"pipeline_audit", "problems"})  # rewritten by every drop
+# The audit inputs (the ledger, the quality verdicts, the problems files) change with
+# every drop, of any dataset, rejected files included: the models reading them run when
+# their fingerprint (AUDIT_KEY) changed.
+ALWAYS_CHANGED_SOURCES = frozenset({"pipeline_audit", "problems"})
 STATE_SCHEMA = "pipeline_state"
 STATE_TABLE = f"{STATE_SCHEMA}.warehouse_build_inputs"
 PROJECT_KEY = "_project"
 AS_OF_KEY = "_as_of_date"
 PII_KEY_KEY = "_pii_key"  # a fingerprint of the ID-hashing key, never the key
+AUDIT_KEY = "_audit"  # the ledger's bytes and the verdict and problems files
 
 
 @dataclass(frozen=True)
@@ -124,12 +128,13 @@ class BuildPlan:
                 f"{self.counts.get('tests_run', 0)} of {self.counts.get('tests', 0)} tests")
 
 
-def models_to_run(graph: DbtGraph, changed: frozenset[str]) -> set[str]:
-    """Unique ids of the models a build must run when ``changed`` datasets' inputs changed."""
+def models_to_run(graph: DbtGraph, changed: frozenset[str], audit_changed: bool = True) -> set[str]:
+    """Unique ids of the models a build must run when ``changed`` datasets' inputs changed
+    (and, with ``audit_changed``, the audit inputs)."""
     run: set[str] = set()
     for node in graph.models_in_order():
         scope = node.reads_datasets if node.reads_datasets is not None else node.landing_datasets
-        needed = node.reads_always_changed or bool(node.landing_datasets & changed)
+        needed = (node.reads_always_changed and audit_changed) or bool(node.landing_datasets & changed)
         for parent_id in node.parents:
             if needed or parent_id not in run:
                 continue
@@ -142,8 +147,8 @@ def models_to_run(graph: DbtGraph, changed: frozenset[str]) -> set[str]:
     return run
 
 
-def plan_incremental(graph: DbtGraph, changed: frozenset[str]) -> BuildPlan:
-    models = models_to_run(graph, changed)
+def plan_incremental(graph: DbtGraph, changed: frozenset[str], audit_changed: bool = True) -> BuildPlan:
+    models = models_to_run(graph, changed, audit_changed)
     tests = {
         n.unique_id for n in graph.nodes.values()
         if n.resource_type == "test" and FULL_SCAN_TAG not in n.tags and any(p in models for p in n.parents)
@@ -176,7 +181,7 @@ def plan_build(graph: DbtGraph, previous: Mapping[str, str] | None, current: Map
             return BuildPlan(True, f"the {what} changed since the last build")
     datasets = {k for k in current if not k.startswith("_")} | {k for k in previous if not k.startswith("_")}
     changed = frozenset(d for d in datasets if previous.get(d) != current.get(d))
-    return plan_incremental(graph, changed)
+    return plan_incremental(graph, changed, previous.get(AUDIT_KEY) != current.get(AUDIT_KEY))
 
 
 # --- fingerprints of the inputs -----------------------------------------------------------
@@ -215,8 +220,12 @@ def key_fingerprint(pii_key: str) -> str:
     return hashlib.sha256(f"union-warehouse build record|{pii_key}".encode()).hexdigest()[:16]
 
 
-def build_inputs(as_of: str, project: str, datasets: Mapping[str, str], pii_key: str) -> dict[str, str]:
-    return {AS_OF_KEY: as_of, PROJECT_KEY: project, PII_KEY_KEY: key_fingerprint(pii_key), **datasets}
+def build_inputs(as_of: str, project: str, datasets: Mapping[str, str], pii_key: str,
+                 audit: str = "") -> dict[str, str]:
+    out = {AS_OF_KEY: as_of, PROJECT_KEY: project, PII_KEY_KEY: key_fingerprint(pii_key), **datasets}
+    if audit:
+        out[AUDIT_KEY] = audit
+    return out
 
 
 def inputs_json(inputs: Mapping[str, str]) -> str:

@@ -9,6 +9,7 @@ succeeded, and is not published to analysts.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -39,7 +40,23 @@ def describe_submission(settings: Settings, entry: LedgerEntry) -> str:
 def current_inputs(settings: Settings, as_of: str, project_dir: Path, project_inputs: Iterable[str]) -> dict[str, str]:
     loaded = [e for e in read_ledger(settings.ledger_path) if e.status == Status.LOADED and e.dataset]
     datasets = dataset_fingerprints((e.dataset, describe_submission(settings, e)) for e in loaded)  # type: ignore[misc]
-    return build_inputs(as_of, project_fingerprint(project_dir, project_inputs), datasets, settings.pii_key)
+    return build_inputs(as_of, project_fingerprint(project_dir, project_inputs), datasets, settings.pii_key,
+                        audit_fingerprint(settings))
+
+
+def audit_fingerprint(settings: Settings) -> str:
+    """The audit inputs' fingerprint: the ledger's bytes, and each verdict and problems
+    file by its path and size (they are written once per submission, never changed)."""
+    h = hashlib.sha256()
+    if settings.ledger_path.exists():
+        with settings.ledger_path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    for root in (settings.data_dir / "quality" / "results", settings.problems_dir):
+        if root.exists():
+            for p in sorted(root.rglob("*.parquet")):
+                h.update(f"\n{p.relative_to(settings.data_dir).as_posix()}:{p.stat().st_size}".encode())
+    return h.hexdigest()
 
 
 def read_recorded(warehouse: Path) -> dict[str, str] | None:
