@@ -32,6 +32,7 @@ from pipelines.contract.datasets import (
     TICKET_CATEGORY,
     WORKER_TYPE,
 )
+from pipelines.rules import idcard, uscc
 
 from .writers import (
     JSONL_MAX_ROWS,
@@ -63,44 +64,21 @@ EVENT_PERIODS: dict[str, str] = {  # dataset -> Q (quarterly files) or M (monthl
     "hardship_cases": "Q",
 }
 
-# --- check digits -------------------------------------------------------------------------
+# --- check digits: the contract's rules (pipelines.rules), and the organisation code ----------
 
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK = "10X98765432"
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+ID_WEIGHTS, ID_CHECK = idcard.WEIGHTS, idcard.CHECK_CHARS
+USCC_ALPHABET = uscc.ALPHABET
 ORGCODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)  # GB 11714 (positions 9-17 of a USCC)
-
-
-def id_check_char(body17: str) -> str:
-    return ID_CHECK[sum(int(c) * w for c, w in zip(body17, ID_WEIGHTS, strict=True)) % 11]
-
-
-def is_valid_id(value: str) -> bool:
-    if len(value) != 18 or not value[:17].isdigit():
-        return False
-    try:
-        date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
-    except ValueError:
-        return False
-    return id_check_char(value[:17]) == value[17].upper()
+id_check_char = idcard.id18_check_char
+is_valid_id = idcard.is_valid_id18
+uscc_check_char = uscc.uscc_check_char
+is_valid_uscc = uscc.is_valid_uscc
 
 
 def make_id(region: str, birth: date, seq3: int) -> str:
     """``seq3`` is digits 15-17; its last digit is odd for men, even for women."""
     body = f"{region}{birth:%Y%m%d}{seq3:03d}"
     return body + id_check_char(body)
-
-
-def uscc_check_char(body17: str) -> str:
-    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(body17, USCC_WEIGHTS, strict=True))
-    return USCC_ALPHABET[(31 - total % 31) % 31]
-
-
-def is_valid_uscc(value: str) -> bool:
-    if len(value) != 18 or any(c not in USCC_ALPHABET for c in value):
-        return False
-    return uscc_check_char(value[:17]) == value[17]
 
 
 def _orgcode_check(body8: str) -> str:
