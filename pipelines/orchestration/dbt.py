@@ -18,6 +18,7 @@ prepare-and-package``) at build time so no code server parses at start-up.
 """
 
 import fcntl
+import hashlib
 import importlib.metadata
 import json
 import os
@@ -190,13 +191,17 @@ class UnionDbtTranslator(DagsterDbtTranslator):
         return "warehouse"
 
 
-def build_target_path(project: DbtProject = DBT_PROJECT) -> Path:
-    """Where the asset's ``dbt build`` writes its artifacts (manifest, run_results, logs).
+def build_target_path(settings: Settings, project: DbtProject = DBT_PROJECT) -> Path:
+    """Where the asset's ``dbt build`` (and ``dbt docs``) of the data directory
+    ``settings.data_dir`` writes its artifacts (manifest, run_results, compiled SQL).
 
-    A fixed directory rather than dagster-dbt's one-per-run default: builds never overlap
-    (one pool slot), dbt's partial parsing carries over from one build to the next, and
-    ``target/`` does not grow a directory per run."""
-    return project.project_dir / project.target_path / BUILD_TARGET
+    One fixed directory per data directory rather than dagster-dbt's one per run: a
+    data directory's builds never overlap (the pipeline lock), dbt's partial parsing
+    carries over from one build to the next, and ``target/`` does not grow a directory
+    per run. Per data directory, because several data directories (the districts of a
+    city on one host, test runs side by side) build from one checkout at once."""
+    key = hashlib.sha256(str(Path(settings.data_dir).resolve()).encode()).hexdigest()[:12]
+    return project.project_dir / project.target_path / f"{BUILD_TARGET}-{key}"
 
 
 def _unchecked_submissions(settings: Settings) -> int:
@@ -331,7 +336,7 @@ def build_dbt_assets(project: DbtProject = DBT_PROJECT) -> dg.AssetsDefinition:
         build_state.forget(settings.warehouse_path)
         with dbt_environment(settings):
             args = ["build", "--vars", dbt_vars, *(["--full-refresh"] if full_refresh else []), *exclude]
-            invocation = dbt.cli(args, context=context, target_path=build_target_path(project))
+            invocation = dbt.cli(args, context=context, target_path=build_target_path(settings, project))
             left_out = UnchangedOutputs(context.assets_def, set(context.selected_asset_keys), unchanged)
             for event in invocation.stream():
                 yield from left_out.before(event)

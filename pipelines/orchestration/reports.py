@@ -38,7 +38,7 @@ def build_dbt_docs_asset(models: dg.AssetsDefinition) -> dg.AssetsDefinition:
                 "path": str(out), "bytes": out.stat().st_size,
                 "regenerated": False,  # the warehouse's inputs are those of the page's build
             })
-        target = build_target_path()
+        target = build_target_path(settings)
         dbt_vars = json.dumps({"as_of_date": as_of.date().isoformat()})
         with dbt_environment(settings):
             dbt.cli(["docs", "generate", "--static", "--vars", dbt_vars], target_path=target,
