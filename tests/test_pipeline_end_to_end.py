@@ -147,8 +147,9 @@ def test_run_exits_non_zero_naming_the_gate_when_publishing_is_blocked(ran, caps
     finally:
         landed.write_bytes(saved)
         raw.write_bytes(raw_saved)
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert status == 1
     assert "NOT PUBLISHED" in err and "reconciliation" in err
-    assert log_ref(f"inbox/{B}/dispute_cases/c.csv") in err and "restore the file from a backup" in err
+    # the summary above it names the file and the fix
+    assert log_ref(f"inbox/{B}/dispute_cases/c.csv") in out and "restore the file from a backup" in out
     assert settings.published_path.read_bytes() == before

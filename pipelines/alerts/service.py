@@ -230,46 +230,34 @@ def record_run_failure(
     sensor calls this; a command line that runs a job in-process may too."""
     rules = rules or load_rules()
     now = now or utc_now()
+    rule = rules[RUN_FAILED]
+
+    def attempt() -> AlertRunReport:
+        report = AlertRunReport()
+        # a damaged state file is healed on opening: the operators' alert still goes out
+        with AlertStore.open(settings.alerts_state_path, settings.published_path) as store:
+            firings: list[Firing] = []
+            if rule.enabled:
+                current = next(
+                    (
+                        a
+                        for a in store.alerts(OPEN).values()
+                        if a.rule_code == RUN_FAILED and a.entity_key == f"job:{job_name}"
+                    ),
+                    None,
+                )
+                previous = json.loads(current.evidence) if current else None
+                firing = fire(run_failure(job_name, run_id, failed_steps, error, previous), rule)
+                firings = [firing] if firing else []
+            _record(store, firings, lambda a: False, RunContext(run_id, as_of, now), sinks, report)
+            deliver_pending(store, sinks, now, report)
+        return report
+
     try:
-        return _record_run_failure(settings, job_name, run_id, failed_steps, error, as_of,
-                                   sinks, rules, now)
+        return attempt()
     except Exception as exc:
         # the state and the outbox live on the data disk: when it is full, the space
         # reserve kept for this moment is given up and the alert recorded and sent
         if not (is_disk_full(exc, settings.data_dir) and release_reserve(settings.data_dir)):
             raise
-    return _record_run_failure(settings, job_name, run_id, failed_steps, error, as_of,
-                               sinks, rules, now)
-
-
-def _record_run_failure(
-    settings: Settings,
-    job_name: str,
-    run_id: str,
-    failed_steps: Sequence[str],
-    error: str,
-    as_of: date,
-    sinks: Sequence[Sink],
-    rules: RuleSet,
-    now: datetime,
-) -> AlertRunReport:
-    report = AlertRunReport()
-    rule = rules[RUN_FAILED]
-    # a damaged state file is healed on opening: the operators' alert still goes out
-    with AlertStore.open(settings.alerts_state_path, settings.published_path) as store:
-        firings: list[Firing] = []
-        if rule.enabled:
-            current = next(
-                (
-                    a
-                    for a in store.alerts(OPEN).values()
-                    if a.rule_code == RUN_FAILED and a.entity_key == f"job:{job_name}"
-                ),
-                None,
-            )
-            previous = json.loads(current.evidence) if current else None
-            firing = fire(run_failure(job_name, run_id, failed_steps, error, previous), rule)
-            firings = [firing] if firing else []
-        _record(store, firings, lambda a: False, RunContext(run_id, as_of, now), sinks, report)
-        deliver_pending(store, sinks, now, report)
-    return report
+    return attempt()
