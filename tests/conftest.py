@@ -6,6 +6,28 @@ import pytest
 
 from pipelines.config import Settings
 
+# The modules that take minutes (whole pipeline runs), longest first. The suite runs on
+# two workers, a module per worker at a time (pytest-xdist --dist loadfile, pyproject):
+# started first, they overlap with each other and with the quick modules, instead of
+# one of them starting last and leaving a worker idle at the end.
+LONG_FIRST = (
+    "test_state_faults.py",
+    "test_crash_safety.py",
+    "test_run_exclusive.py",
+    "test_alerts_pipeline.py",
+    "test_publish_determinism.py",
+    "test_dbt_models.py",
+    "test_indicators.py",
+    "test_pipeline_end_to_end.py",
+    "test_hostile_campaign.py",
+    "test_file_names_no_pii.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
