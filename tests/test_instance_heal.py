@@ -1,0 +1,50 @@
+"""A damaged Dagster instance: the CLI's own is moved aside; an operator's is named."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from pipelines.orchestration.instance_heal import DamagedInstance, damaged_files, heal_instance
+
+
+def _instance(home: Path) -> Path:
+    (home / "history" / "runs").mkdir(parents=True)
+    (home / "schedules").mkdir()
+    for rel in ("history/runs.db", "history/runs/index.db", "schedules/schedules.db"):
+        with sqlite3.connect(home / rel) as con:
+            con.execute("create table t (x integer)")
+            con.executemany("insert into t values (?)", [(i,) for i in range(5000)])
+    return home / "history" / "runs.db"
+
+
+def _tear(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def test_a_whole_instance_is_left_alone(tmp_path: Path) -> None:
+    _instance(tmp_path)
+    assert damaged_files(tmp_path) == []
+    assert heal_instance(tmp_path, managed=True) is None
+    assert (tmp_path / "history" / "runs.db").exists()
+
+
+def test_the_clis_own_damaged_instance_is_moved_aside(tmp_path: Path) -> None:
+    _tear(_instance(tmp_path))
+    line = heal_instance(tmp_path, managed=True)
+    assert line is not None and "history/runs.db" in line and "moved aside" in line
+    [aside] = tmp_path.glob("damaged-*")
+    assert (aside / "history" / "runs.db").exists() and (aside / "schedules" / "schedules.db").exists()
+    assert not (tmp_path / "history").exists() and damaged_files(tmp_path) == []
+
+
+def test_an_operators_damaged_instance_is_named_not_touched(tmp_path: Path) -> None:
+    runs = _instance(tmp_path)
+    _tear(runs)
+    with pytest.raises(DamagedInstance) as caught:
+        heal_instance(tmp_path, managed=False)
+    assert "history/runs.db" in str(caught.value) and "run again" in str(caught.value)
+    assert runs.exists() and not list(tmp_path.glob("damaged-*"))
