@@ -22,12 +22,13 @@ import great_expectations as gx
 from great_expectations.expectations.metadata_types import FailureSeverity
 
 from pipelines.contract import DATASETS, ColumnType, Dataset
+from pipelines.rules import idcard, uscc
 
 E = gx.expectations
 CRITICAL, WARNING = FailureSeverity.CRITICAL, FailureSeverity.WARNING
 
-USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
-ID18_PATTERN = r"^[0-9]{17}[0-9X]$"
+USCC_PATTERN = uscc.FORMAT_PATTERN  # the row rules' own patterns, not copies
+ID18_PATTERN = idcard.FORMAT_PATTERN
 STREET_PATTERN = r"^[0-9]{9}$"
 
 # A registry snapshot smaller than this share of the street's previous snapshot is
