@@ -1,0 +1,72 @@
+"""Each layer imports only the layers below it (docs/architecture.md).
+
+Read from the source with ``ast`` (top-level and function-level imports alike), so a
+lazy import inside a function counts too."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PIPELINES = Path(__file__).resolve().parents[1] / "pipelines"
+
+# package (or top-level module) -> layer; a package may import any lower layer
+LAYERS = {
+    "config": 0, "faults": 0, "disk": 0, "jsonl": 0, "spreadsheet": 0,
+    "contract": 1,
+    "rules": 2,
+    "ingest": 3,
+    "quality": 4,
+    "warehouse": 5, "feedback": 5, "alerts": 5, "publish": 5,
+    "export": 6,
+    "orchestration": 7,
+    "definitions": 8, "sync": 8,
+    "cli": 9,
+    "generate": 3,  # the synthetic district: the contract and the rules only
+}
+# Edges that break the rule today, each with the issue that removes it. The test also
+# fails when one of them is gone, so the list never outlives the fix.
+KNOWN_EXCEPTIONS = {
+    ("publish", "alerts"): "#16.5: the publish step copies the alert tables with the store's DDL and lock",
+}
+
+
+def imports() -> set[tuple[str, str, str]]:
+    """(importing package, imported package, file) for every ``pipelines.*`` import
+    that crosses packages."""
+    out: set[tuple[str, str, str]] = set()
+    for path in PIPELINES.rglob("*.py"):
+        rel = path.relative_to(PIPELINES)
+        src = rel.parts[0].removesuffix(".py")
+        if src == "__init__":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.ImportFrom) and node.level == 2 and len(rel.parts) > 1:
+                names = [f"pipelines.{node.module}"] if node.module else []
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for name in names:
+                parts = name.split(".")
+                if parts[0] == "pipelines" and len(parts) > 1 and parts[1] != src:
+                    out.add((src, parts[1], rel.as_posix()))
+    return out
+
+
+def test_every_package_has_a_layer() -> None:
+    packages = {p.name.removesuffix(".py") for p in PIPELINES.iterdir()
+                if (p.is_dir() and (p / "__init__.py").exists()) or (p.suffix == ".py" and p.stem != "__init__")}
+    assert packages == set(LAYERS)
+
+
+def test_each_layer_imports_only_the_layers_below_it() -> None:
+    upward = {(src, dst, f) for src, dst, f in imports()
+              if dst in LAYERS and LAYERS[dst] >= LAYERS[src] and (src, dst) not in KNOWN_EXCEPTIONS}
+    assert upward == set(), "imports that point up or sideways (docs/architecture.md)"
+
+
+def test_the_known_exceptions_still_exist() -> None:
+    edges = {(src, dst) for src, dst, _ in imports()}
+    assert set(KNOWN_EXCEPTIONS) <= edges, "an exception was fixed: remove it from KNOWN_EXCEPTIONS"
