@@ -152,8 +152,13 @@ def report_run(result, settings: Settings, as_of: date | None = None) -> int:  #
         print(f"Published: {settings.published_path}")
         return 0
     print()
+    return not_published(reasons or ["the run did not reach the publish step (see the Dagster run log)"])
+
+
+def not_published(reasons: list[str]) -> int:
+    """Say on stderr that nothing was published, and why (a line each); exit status 1."""
     print("NOT PUBLISHED: the published warehouse keeps its previous version.", file=sys.stderr)
-    for reason in reasons or ["the run did not reach the publish step (see the Dagster run log)"]:
+    for reason in reasons:
         print(f"  {reason}", file=sys.stderr)
     return 1
 
@@ -184,9 +189,7 @@ def run_and_report(settings: Settings, as_of: date) -> int:
         return report_run(run_pipeline(settings, as_of), settings, as_of)
     except DamagedInstance as exc:
         print(file=sys.stderr)
-        print("NOT PUBLISHED: the published warehouse keeps its previous version.", file=sys.stderr)
-        print(f"  {exc}", file=sys.stderr)
-        return 1
+        return not_published([str(exc)])
     except Exception as exc:
         if not is_disk_full(exc, settings.data_dir):
             raise
@@ -200,8 +203,7 @@ def report_disk_full(settings: Settings, as_of: date, exc: BaseException) -> int
 
     line = disk_full_line(settings.data_dir)
     print(file=sys.stderr)
-    print("NOT PUBLISHED: the published warehouse keeps its previous version.", file=sys.stderr)
-    print(f"  {line}", file=sys.stderr)
+    not_published([line])
     try:
         record_run_failure(settings, job_name=PIPELINE_JOB, run_id=f"cli-{os.getpid()}",
                            failed_steps=[], error=f"disk full: {line}", as_of=as_of,

@@ -97,12 +97,16 @@ def _chain(exc: BaseException) -> Iterable[BaseException]:
         todo += [e.__cause__, e.__context__, getattr(e, "orig", None)]
 
 
+def _existing(path: Path) -> Path:
+    """``path``, or its nearest parent that exists (the file system it will be on)."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
 def free_bytes(path: Path) -> int:
-    """Free bytes on the file system holding ``path`` (its nearest existing parent)."""
-    p = path
-    while not p.exists() and p != p.parent:
-        p = p.parent
-    return shutil.disk_usage(p).free
+    """Free bytes on the file system holding ``path``."""
+    return shutil.disk_usage(_existing(path)).free
 
 
 def is_disk_full(problem: BaseException | str, data_dir: Path) -> bool:
@@ -121,10 +125,7 @@ def is_disk_full(problem: BaseException | str, data_dir: Path) -> bool:
 
 def disk_full_line(data_dir: Path) -> str:
     """One line: which disk, how much space, what to do."""
-    p = data_dir
-    while not p.exists() and p != p.parent:
-        p = p.parent
-    usage = shutil.disk_usage(p)
+    usage = shutil.disk_usage(_existing(data_dir))
     return (
         f"the disk holding {data_dir} is full ({usage.free / 2**20:.1f} MB free of "
         f"{usage.total / 2**20:.1f} MB): free space there and run again; nothing was "

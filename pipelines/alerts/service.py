@@ -27,7 +27,7 @@ from pipelines.quality.verdicts import blocked_submissions
 
 from .evaluate import evaluate_labour, evaluate_operator, evaluated_codes, fire
 from .levels import LEVELS
-from .lifecycle import Change, reconcile, strongest
+from .lifecycle import Change, reconcile
 from .model import OPEN, Alert, Firing, RunContext
 from .modes import DATA_DATES_SQL, Mode, data_grace_days, run_mode
 from .rulefile import RuleSet, load_rules
@@ -195,9 +195,8 @@ def run_alerts(
             )
 
         firings = [*labour, *operator] if mode.live else operator
-        store.record_evaluation(mode, run_id, now, labour)
+        report.whatif = store.record_evaluation(mode, run_id, now, labour)
         report.mode = mode
-        report.whatif = 0 if mode.live else len(strongest(labour))
         _record(store, firings, in_scope, RunContext(run_id, as_of, now), sinks, report)
         if not mode.live:
             log.info("alerts as of %s: %s (%s); %d warning(s) written to alert_whatif, "

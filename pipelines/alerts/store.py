@@ -512,9 +512,11 @@ class AlertStore:
 
     def record_evaluation(
         self, mode: Mode, run_id: str, now: datetime, labour: Sequence[Firing]
-    ) -> None:
+    ) -> int:
         """One row in ``alert_runs``; for a backfill or what-if, this evaluation's firings
-        replace the earlier ones of the same as-of date in ``alert_whatif``."""
+        (one per alert identity) replace the earlier ones of the same as-of date in
+        ``alert_whatif``. Returns the what-if rows written (0 for a live evaluation)."""
+        whatif = [] if mode.live else list(strongest(labour).values())
         con = self.con
         con.execute("begin transaction")
         try:
@@ -533,13 +535,14 @@ class AlertStore:
                         (mode.as_of, mode.mode, run_id, f.alert_id, f.rule_code, f.rule_name,
                          f.level, f.area_code, f.entity_key, f.window, status.get(f.alert_id),
                          f.message, evidence_json(f.evidence))
-                        for f in strongest(labour).values()
+                        for f in whatif
                     ],
                 )
             con.execute("commit")
         except Exception:
             con.execute("rollback")
             raise
+        return len(whatif)
 
     def record_attempts(self, sink: str, outcomes: Mapping[str, str | None], now: datetime) -> None:
         """Per event id: None = delivered, else the error: the event stays due and is
