@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from pipelines.alerts import load_rules, record_run_failure, run_alerts
+from pipelines.alerts import load_rules, record_run_failure
 from pipelines.alerts.sinks import OutboxSink, Payload, Sink, WebhookSink
 from pipelines.alerts.store import ALERT_COLUMNS, EVENT_COLUMNS, RETRY_FIRST_DELAY, schema_sql
 from pipelines.config import Settings
@@ -30,6 +30,7 @@ from pipelines.publish.warehouse import publish
 
 from .test_alerts_lifecycle import NOW, build, outbox
 from .test_alerts_rules import AS_OF, S1, Warehouse
+from .test_alerts_sinks import run
 from .test_published_readers import make_working_warehouse
 
 SECRET = "s3cret-for-tests"
@@ -67,17 +68,6 @@ THIRD = cases((A, 12, 20, True))  # A settled: W09 resolves (W01 still watches i
 def hook(server: HTTPServer, **kw: Any) -> WebhookSink:
     return WebhookSink(
         server.url_for("/hook"), SECRET, **{"backoff_seconds": 0.01, "timeout_seconds": 5, **kw}
-    )
-
-
-def run(settings: Settings, n: int, sinks: Sequence[Sink], now: datetime | None = None):  # type: ignore[no-untyped-def]
-    return run_alerts(
-        settings,
-        as_of=AS_OF,
-        run_id=f"run-{n}",
-        sinks=sinks,
-        rules=RULES,
-        now=now or NOW + timedelta(hours=n),
     )
 
 

@@ -11,7 +11,7 @@ import ipaddress
 import json
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.policy import default as default_policy
@@ -40,14 +40,15 @@ def httpserver_listen_address() -> tuple[str, int]:
     return ("127.0.0.1", 0)
 
 
-def run(settings: Settings, n: int, sinks: list[Sink]):  # type: ignore[no-untyped-def]
+def run(settings: Settings, n: int, sinks: Sequence[Sink], now: datetime | None = None):  # type: ignore[no-untyped-def]
+    """Alert run number ``n``: an hour after run ``n - 1`` unless ``now`` says when."""
     return run_alerts(
         settings,
         as_of=AS_OF,
         run_id=f"run-{n}",
         sinks=sinks,
         rules=RULES,
-        now=NOW + timedelta(hours=n),
+        now=now or NOW + timedelta(hours=n),
     )
 
 

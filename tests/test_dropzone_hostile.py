@@ -10,9 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,6 +32,7 @@ from pipelines.ingest.process import ingest_pending, pending
 from pipelines.ingest.reconcile import reconcile
 
 from .conftest import drop
+from .helpers import deadline
 
 S1, S2 = "110101001", "110101002"
 OLD_NS = 1_420_000_000 * 10**9  # 2014-12-31: an mtime that unzip / cp -p would keep
@@ -67,22 +65,6 @@ def by_path(entries) -> dict:  # type: ignore[no-untyped-def]
 def landed(settings: Settings, dataset: str, street: str) -> pl.DataFrame:
     files = sorted((settings.landing_dir / dataset / street).glob("*.parquet"))
     return pl.concat([pl.read_parquet(f) for f in files]) if files else pl.DataFrame()
-
-
-@contextmanager
-def deadline(seconds: int) -> Iterator[None]:
-    """Fail instead of hanging (a FIFO opened for reading blocks until a writer comes)."""
-
-    def expired(signum, frame):  # type: ignore[no-untyped-def]
-        raise TimeoutError("blocked: something opened a FIFO")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # --- 1. names that are not UTF-8 ---------------------------------------------------------------

@@ -33,12 +33,12 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from dagster._serdes import serialize_value
 
 from pipelines.config import Settings
 from pipelines.ingest.ledger import LedgerEntry, Status, read_ledger
 
 from .conftest import drop
+from .helpers import instance_text
 from .test_dagster_pipeline import members_csv
 
 NAME = "张三_110101199003071234_13812345678会员"
@@ -90,16 +90,6 @@ def table_hits(database: Path) -> dict[str, list[str]]:
             if parts:
                 hits[f"{schema}.{table}.{column}"] = parts
     return hits
-
-
-def instance_records(home: Path) -> str:
-    """Every run (tags, config) and every event of the instance, serialised."""
-    parts = []
-    with dg.DagsterInstance.from_config(str(home)) as instance:
-        for run in instance.get_runs():
-            parts.append(serialize_value(run))
-            parts.extend(serialize_value(entry) for entry in instance.all_logs(run.run_id))
-    return "\n".join(parts)
 
 
 class _Records(logging.Handler):
@@ -267,7 +257,7 @@ def test_alerts_and_the_outbox_name_the_file_by_its_reference(ran: Run) -> None:
 
 
 def test_the_dagster_instance_holds_no_file_name(ran: Run) -> None:
-    events = instance_records(ran.home)
+    events = instance_text(ran.home)
     assert "ASSET_MATERIALIZATION" in events and found(events) == []
     # nor any file of the instance (run and event storage, compute logs, ...)
     files = [p for p in ran.home.rglob("*") if p.is_file()]

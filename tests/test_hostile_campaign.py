@@ -20,7 +20,6 @@ import contextlib
 import logging
 import os
 import shutil
-import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ import pytest
 from pipelines.config import Settings
 from pipelines.ingest.process import ingest_pending
 
+from .helpers import deadline, instance_text
 from .hostile.generator import (
     GENERAL_DATASETS,
     KINDS,
@@ -71,22 +71,6 @@ def _cases(indices: tuple[int, ...]) -> list[Case]:
     unknown = set(KIND_NAMES) - set(KINDS)
     assert not unknown, f"unknown kinds in HOSTILE_KINDS: {sorted(unknown)}"
     return campaign(SEED, indices, KIND_NAMES, STREETS)
-
-
-@contextlib.contextmanager
-def deadline(seconds: int) -> Iterator[None]:
-    """Raise TimeoutError in the main thread after ``seconds`` (a blocking open included)."""
-
-    def expire(signum, frame):  # type: ignore[no-untyped-def]
-        raise TimeoutError(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def report(violations: list[str], cases: list[Case], selection: str = "hostile_ingestion_batch") -> str:
@@ -305,21 +289,6 @@ def _published_hits(path: Path, planted: set[str]) -> list[str]:
     return hits
 
 
-def _event_log_text(home: Path) -> str:
-    import dagster as dg
-    from dagster._serdes import serialize_value
-
-    parts = []
-    with dg.DagsterInstance.from_config(str(home)) as instance:
-        for run in instance.get_runs():
-            parts.append(serialize_value(run))
-            parts.extend(serialize_value(entry) for entry in instance.all_logs(run.run_id))
-    for path in home.rglob("*"):
-        if path.is_file() and path.suffix in (".out", ".err", ".log", ".txt"):
-            parts.append(path.read_text(errors="replace"))
-    return "\n".join(parts)
-
-
 @pytest.mark.slow  # two whole-pipeline runs: several minutes
 def test_e2e_no_personal_value_leaks_anywhere(e2e: E2E) -> None:
     planted = planted_forms(e2e.cases)
@@ -335,7 +304,7 @@ def test_e2e_no_personal_value_leaks_anywhere(e2e: E2E) -> None:
     for run in (e2e.first, e2e.second):
         if n := find_planted(run.output, planted):
             hits.append(f"stdout/stderr/log records of a run: {n} planted value(s)")
-    if n := find_planted(_event_log_text(e2e.home), planted):
+    if n := find_planted(instance_text(e2e.home), planted):
         hits.append(f"Dagster event log: {n} planted value(s)")
     assert not hits, "\n".join(hits)
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import re
 
-import dagster as dg
 import polars as pl
 import pytest
-from dagster._serdes import serialize_value
 
 from pipelines.config import Settings
 from pipelines.contract import DATASETS
 
+from .helpers import instance_text
 from .test_crash_safety import REPO, clean_district_run
 
 CJK = re.compile(r"[\u3400-\u9fff]+")
@@ -59,19 +58,6 @@ def _vocabulary() -> set[str]:
     return _cjk_substrings("\n".join(texts))
 
 
-def run_records(settings: Settings) -> str:
-    """Every run (tags, config) and every event of the instance, serialised."""
-    parts = []
-    with dg.DagsterInstance.from_config(str(settings.data_dir / "dagster")) as instance:
-        for run in instance.get_runs():
-            parts.append(serialize_value(run))
-            parts.extend(serialize_value(entry) for entry in instance.all_logs(run.run_id))
-    for path in (settings.data_dir / "dagster").rglob("*"):  # captured compute logs, if any
-        if path.is_file() and path.suffix in (".out", ".err", ".log", ".txt"):
-            parts.append(path.read_text(errors="replace"))
-    return "\n".join(parts)
-
-
 def leaks(text: str, personal: dict[str, set[str]], vocabulary: set[str]) -> dict[str, list[str]]:
     digits = set(DIGITS.findall(text))
     words = _cjk_substrings(text)
@@ -102,7 +88,7 @@ def test_logs_and_run_metadata_hold_no_personal_data(tmp_path_factory: pytest.Te
     assert re.search(r"Step timings: ingest_submissions [\d.]+ s", logs)
     assert leaks(logs, personal, vocabulary) == {}
 
-    events = run_records(settings)
+    events = instance_text(settings.data_dir / "dagster")
     assert '"rows_loaded"' in events and "STEP_SUCCESS" in events
     assert leaks(events, personal, vocabulary) == {}
 
