@@ -49,8 +49,23 @@ def _resources(settings: Settings, sinks: AlertSinks | None = None) -> dict[str,
 def test_the_asset_reads_what_the_warehouse_builds() -> None:
     models = build_dbt_assets()
     deps = set(alert_state.asset_deps[ALERTS_KEY])
-    assert deps - set(OPERATOR_INPUTS) <= set(models.keys)
-    assert dg.AssetKey(["marts", "fct_dispute_cases"]) in deps
+    assert deps - set(OPERATOR_INPUTS) == {dg.AssetKey(["warnings", "warning_findings"])}
+    # the rules' own lineage is the dbt graph's: the findings reach back to the marts read
+    upstream, todo = set(), [dg.AssetKey(["warnings", "warning_findings"])]
+    while todo:
+        for parent in models.asset_deps.get(todo.pop(), ()):
+            if parent not in upstream:
+                upstream.add(parent)
+                todo.append(parent)
+    assert {
+        dg.AssetKey(["marts", "fct_dispute_cases"]),
+        dg.AssetKey(["marts", "fct_hotline_tickets"]),
+        dg.AssetKey(["marts", "fct_collective_contracts"]),
+        dg.AssetKey(["marts", "dim_union_org"]),
+        dg.AssetKey(["marts", "fct_membership_counts"]),
+        dg.AssetKey(["intermediate", "int_org_snapshots"]),
+        dg.AssetKey(["intermediate", "int_indicator_street_measures"]),
+    } <= upstream
     assert alert_state.specs_by_key[ALERTS_KEY].group_name == "alerts"
     assert alert_state.op.pool == WAREHOUSE_POOL
 
@@ -179,6 +194,7 @@ def test_a_failed_run_opens_one_operator_alert_that_escalates_and_resolves(
     build(settings, overdue_case(closed=True))
     other = run_alerts(settings, as_of=AS_OF, run_id="ok-1", sinks=[], job_name="another_job")
     assert other.count("resolved") == 0
+    build(settings, overdue_case(closed=True), as_of=AS_OF + timedelta(days=1))
     ok = run_alerts(
         settings, as_of=AS_OF + timedelta(days=1), run_id="ok-2", sinks=[], job_name="doomed_job"
     )

@@ -17,20 +17,27 @@ from pipelines.alerts.sinks import OutboxSink
 from pipelines.config import Settings
 
 from .test_alerts_rules import AS_OF, S1, Warehouse
+from .warning_models import materialise_file
 
 NOW = datetime(2016, 1, 1, 2, 0)
 
 
-def build(settings: Settings, fill: Callable[[Warehouse], None]) -> None:
-    """(Re)build the working warehouse from scratch, as every dbt build does."""
+def build(settings: Settings, fill: Callable[[Warehouse], None], as_of: date = AS_OF,
+          rules_path: Path | None = None) -> None:
+    """(Re)build the working warehouse from scratch, as every dbt build does, the warning
+    rule models included (as of ``as_of``, with the rule file at ``rules_path``)."""
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     settings.warehouse_path.unlink(missing_ok=True)
     wh = Warehouse(settings.warehouse_path)
     fill(wh)
+    wh.evaluate(as_of, load_rules(rules_path))
     wh.con.close()
 
 
 def run(settings: Settings, n: int, as_of: date = AS_OF, rules_path: Path | None = None):  # type: ignore[no-untyped-def]
+    """Alert run ``n`` over the warehouse as it is, its rule models rebuilt first as of
+    ``as_of`` with the rule file (as a build at that date would)."""
+    materialise_file(settings.warehouse_path, as_of, load_rules(rules_path))
     return run_alerts(
         settings,
         as_of=as_of,

@@ -1,7 +1,10 @@
 """Each warning rule at, just below and just above its thresholds, on hand-made mart
 tables (only the columns the rules read), with the default rule file.
 
-The helpers here (``Warehouse``, ``fired``) are shared by the other alert tests.
+The rules are the dbt models of ``dbt_project/models/warnings``: their compiled SQL runs
+over these tables (tests/warning_models.py), and the findings are levelled as the alert
+service levels them. The helpers here (``Warehouse``, ``fired``) are shared by the other
+alert tests.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.alerts.evaluate import evaluate_labour, fire
+from pipelines.alerts.evaluate import evaluate_labour, fire, labour_findings
 from pipelines.alerts.model import Firing
 from pipelines.alerts.rulefile import RuleSet, load_rules
-from pipelines.alerts.rules import LABOUR_LOGIC
+
+from .warning_models import connect_memory, materialise, warning_nodes
 
 AS_OF = date(2015, 12, 31)
 S1, S2 = "110101001", "110101002"
@@ -43,6 +47,9 @@ create table intermediate.int_org_snapshots (
     credit_code varchar, employees bigint, status varchar);
 create table marts.fct_membership_counts (
     street_code varchar, as_of_date date, org_id varchar, worker_type varchar, active_members bigint);
+create table intermediate.int_indicator_street_measures (
+    indicator_code varchar, street_code varchar, period_type varchar, period_start date,
+    numerator decimal(18, 2), denominator decimal(18, 2));
 """
 
 
@@ -50,7 +57,7 @@ class Warehouse:
     """The mart tables the rules read, filled row by row."""
 
     def __init__(self, path: Path | str = ":memory:") -> None:
-        self.con = duckdb.connect(str(path))
+        self.con = connect_memory() if str(path) == ":memory:" else duckdb.connect(str(path))
         self.con.execute(SCHEMA)
         self.n = 0
 
@@ -158,6 +165,18 @@ class Warehouse:
         )
         return contract_id
 
+    def dc13(self, quarter_start: date, success: int, decided: int, *, street: str = S1) -> None:
+        """Indicator DC13 of a quarter: ``success`` of ``decided`` cases mediated."""
+        self.con.execute(
+            "insert into intermediate.int_indicator_street_measures values "
+            "('DC13', ?, 'quarter', ?, ?, ?)",
+            [street, quarter_start, success, decided],
+        )
+
+    def evaluate(self, as_of: date = AS_OF, rules: RuleSet = RULES) -> None:
+        """Run the warning rule models over the tables as they are now."""
+        materialise(self.con, as_of, rules)
+
     def members(self, org_id: str, counts: list[tuple[date, int]], *, street: str = S1) -> None:
         for as_of, n in counts:  # split over two worker types, as the mart is
             self.con.execute(
@@ -181,8 +200,9 @@ def fired(
     """The rule's firings by entity key (each with its level)."""
     rule = rules[code]
     out = {}
-    for finding in LABOUR_LOGIC[code](wh.con, as_of, rule.params):
-        f = fire(finding, rule)
+    wh.evaluate(as_of, rules)
+    for finding in labour_findings(wh.con, as_of, rules):
+        f = fire(finding, rule) if finding.rule_code == code else None
         if f is not None:
             out[f.entity_key] = f
     return out
@@ -510,15 +530,10 @@ def test_w07_members_gone_from_the_list_count_as_a_fall_but_departures_are_w06(
 # --- W08 调解成功率下滑: last complete quarter 15 points below the one before, >= 10 cases --
 
 
-def _quarter(wh: Warehouse, start: date, success: int, failed: int, withdrawn: int = 0) -> None:
-    for i in range(success + failed + withdrawn):
-        status = (
-            "调解成功"
-            if i < success
-            else ("撤回" if i >= success + failed else ("调解不成", "转仲裁")[i % 2])
-        )
-        closed = start + timedelta(days=10 + i % 60)
-        wh.case(received=closed - timedelta(days=5), status=status, closed=closed)
+def _quarter(wh: Warehouse, start: date, success: int, failed: int) -> None:
+    """The quarter's DC13 as the indicator model gives it (which cases count, 撤回 not:
+    tests/test_indicators.py)."""
+    wh.dc13(start, success, success + failed)
 
 
 @pytest.mark.parametrize(
@@ -535,7 +550,7 @@ def test_w08_levels(
     wh: Warehouse, q3: tuple[int, int], q4: tuple[int, int], level: str | None
 ) -> None:
     _quarter(wh, Q3 - timedelta(days=91), *q3)
-    _quarter(wh, Q4 - timedelta(days=91), *q4, withdrawn=6)  # 撤回 are not counted
+    _quarter(wh, Q4 - timedelta(days=91), *q4)
     f = fired(wh, "W08")
     assert {k: v.level for k, v in f.items()} == ({f"street:{S1}": level} if level else {})
     if level:
@@ -575,6 +590,7 @@ def test_w09_more_than_fifteen_days(wh: Warehouse) -> None:
 
 
 def test_an_empty_warehouse_raises_nothing(wh: Warehouse) -> None:
+    wh.evaluate()
     assert evaluate_labour(wh.con, AS_OF, RULES) == []
 
 
@@ -589,3 +605,20 @@ def test_thresholds_come_from_the_rule_file(wh: Warehouse, tmp_path: Path) -> No
     wh.case(workers=6)
     assert levels(wh, "W01") == {}
     assert {f.level for f in fired(wh, "W01", rules=load_rules(custom)).values()} == {"黄"}
+
+
+def test_each_warning_rule_is_one_dbt_model_and_all_are_gathered() -> None:
+    """W01-W09 (the labour rules the rule file may name) each have one model
+    ``warn_<code>_*``, and ``warning_findings`` reads every one of them."""
+    from pipelines.alerts.rules import RULE_SPECS, RuleKind
+
+    nodes = warning_nodes()
+    by_name = {n["name"]: uid for uid, n in nodes.items()}
+    labour = sorted(c for c, spec in RULE_SPECS.items() if spec.kind is RuleKind.LABOUR)
+    rule_models = {c: [n for n in by_name if n.startswith(f"warn_{c.lower()}_")] for c in labour}
+    assert all(len(models) == 1 for models in rule_models.values()), rule_models
+    assert sorted(n for n in by_name if n.startswith("warn_")) == sorted(m for [m] in rule_models.values())
+    gathered = set(nodes[by_name["warning_findings"]]["depends_on"]["nodes"])
+    assert {by_name[m] for [m] in rule_models.values()} <= gathered
+    for code, [model] in rule_models.items():  # each model names its own rule
+        assert f"'{code}' as rule_code" in nodes[by_name[model]]["compiled_code"]

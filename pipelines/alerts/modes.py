@@ -36,23 +36,9 @@ MODES = (LIVE, BACKFILL, WHAT_IF)
 DEFAULT_DATA_GRACE_DAYS = 45
 GRACE_ENV = "UNION_ALERT_DATA_GRACE_DAYS"
 
-# The dates the warning rules read: the latest of them on or before the as-of date is
-# how far the data reaches (a record dated after the as-of date says nothing about it).
-DATA_DATES_SQL = """
-select max(d) from (
-    select max(received_date) as d from marts.fct_dispute_cases where received_date <= $as_of
-    union all
-    select max(closed_date) from marts.fct_dispute_cases where closed_date <= $as_of
-    union all
-    select max(cast(received_at as date)) from marts.fct_hotline_tickets
-    where cast(received_at as date) <= $as_of
-    union all
-    select max(signed_date) from marts.fct_collective_contracts where signed_date <= $as_of
-    union all
-    select max(as_of_date) from intermediate.int_org_snapshots where as_of_date <= $as_of
-    union all
-    select max(as_of_date) from marts.fct_membership_counts where as_of_date <= $as_of
-)"""
+# How far the data the warning rules read reaches, as of the build's as-of date: the dbt
+# model dbt_project/models/warnings/warning_data_through.sql.
+DATA_THROUGH_SQL = "select data_through from warnings.warning_data_through"
 
 
 def data_grace_days(environ: dict[str, str] | None = None) -> int:

@@ -20,7 +20,7 @@ import yaml
 from pipelines.contract import DATASETS_BY_NAME
 
 from .levels import LEVELS, severity
-from .rules import RULE_SPECS, ParamKind, RuleSpec
+from .rules import RULE_SPECS, ParamKind, RuleKind, RuleSpec
 
 DEFAULT_RULES_PATH = Path(__file__).resolve().parent / "warning_rules.yaml"
 RULES_ENV = "UNION_WARNING_RULES"
@@ -65,6 +65,19 @@ class RuleSet:
 
     def __getitem__(self, code: str) -> RuleConfig:
         return self.rules[code]
+
+    def parameter_rows(self) -> list[tuple[str, str, str]]:
+        """The warning rules' parameters as (rule code, name, value as text) rows, a list
+        parameter one row per item: what the warehouse's rule models read (dbt var
+        ``warning_parameters``, table ``warnings.warning_parameters``)."""
+        rows: list[tuple[str, str, str]] = []
+        for code, rule in sorted(self.rules.items()):
+            if rule.spec.kind is not RuleKind.LABOUR:
+                continue
+            for name, value in sorted(rule.params.items()):
+                values = value if isinstance(value, list | tuple) else [value]
+                rows += [(code, name, str(v)) for v in values]
+        return rows
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

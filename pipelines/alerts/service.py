@@ -2,7 +2,8 @@
 
     report = run_alerts(settings, as_of=date(2015, 12, 31), run_id="...", sinks=[...])
 
-reads the working warehouse read-only, the ledger and the quality verdicts; writes only
+reads the warning rules' findings in the working warehouse read-only (as built: ``as_of``
+must be the build's as-of date, or None for "as of the build"), the ledger and the quality verdicts; writes only
 the alert state file and the sinks.
 """
 
@@ -25,11 +26,11 @@ from pipelines.disk import is_disk_full, release_reserve
 from pipelines.ingest.ledger import read_ledger
 from pipelines.quality.verdicts import blocked_submissions
 
-from .evaluate import evaluate_labour, evaluate_operator, evaluated_codes, fire
+from .evaluate import built_as_of, evaluate_labour, evaluate_operator, evaluated_codes, fire
 from .levels import LEVELS
 from .lifecycle import Change, reconcile
 from .model import OPEN, Alert, Firing, RunContext
-from .modes import DATA_DATES_SQL, Mode, data_grace_days, run_mode
+from .modes import DATA_THROUGH_SQL, Mode, data_grace_days, run_mode
 from .rulefile import RuleSet, load_rules
 from .rules import OPERATOR_LOGIC, RUN_FAILED, OperatorInputs, run_failure
 from .sinks import Outcomes, Sink
@@ -55,6 +56,7 @@ class AlertRunReport:
     still_due: dict[str, int] = field(default_factory=dict)  # after this run, per sink
     timings: dict[str, float] = field(default_factory=dict)
     mode: Mode | None = None  # live / backfill / what-if (None: a run-failure record)
+    as_of: date | None = None  # the date evaluated as of
     whatif: int = 0  # labour firings written to alert_whatif instead of the live alerts
 
     def count(self, event_type: str) -> int:
@@ -154,7 +156,7 @@ def _record(
 def run_alerts(
     settings: Settings,
     *,
-    as_of: date,
+    as_of: date | None,
     run_id: str,
     sinks: Sequence[Sink],
     rules: RuleSet | None = None,
@@ -162,6 +164,11 @@ def run_alerts(
     now: datetime | None = None,
 ) -> AlertRunReport:
     """Evaluate every enabled rule, update the alert state, deliver the news.
+
+    ``as_of`` is the date the warehouse was built as of (the warning rules' findings are
+    computed by the build; another date is :class:`~pipelines.alerts.evaluate.FindingsOutOfDate`),
+    or None to take the build's: a run that began before midnight and reaches its alerts
+    after it still evaluates the date it built.
 
     The warning rules' firings update the live alerts only when the evaluation is live
     (:func:`~pipelines.alerts.modes.run_mode`); a backfill or what-if writes them to
@@ -176,8 +183,9 @@ def run_alerts(
     report = AlertRunReport()
     t0 = time.perf_counter()
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        as_of = as_of or built_as_of(con)
         labour = evaluate_labour(con, as_of, rules)
-        [(data_through,)] = con.execute(DATA_DATES_SQL, {"as_of": as_of}).fetchall()
+        [(data_through,)] = con.execute(DATA_THROUGH_SQL).fetchall()
     t1 = time.perf_counter()
     inputs = OperatorInputs(read_ledger(settings.ledger_path), blocked_submissions(settings), now)
     operator = evaluate_operator(inputs, rules)
@@ -197,6 +205,7 @@ def run_alerts(
         firings = [*labour, *operator] if mode.live else operator
         report.whatif = store.record_evaluation(mode, run_id, now, labour)
         report.mode = mode
+        report.as_of = as_of
         _record(store, firings, in_scope, RunContext(run_id, as_of, now), sinks, report)
         if not mode.live:
             log.info("alerts as of %s: %s (%s); %d warning(s) written to alert_whatif, "

@@ -35,6 +35,11 @@ CONTRACT_TYPE = ("综合性", "工资专项", "女职工专项", "行业性", "�
 DISPUTE_TYPE = ("工资报酬", "社会保险", "解除劳动合同", "工伤待遇", "加班", "经济补偿", "其他")
 CASE_STATUS = ("受理", "调解中", "调解成功", "调解不成", "撤回", "转仲裁")
 CASE_CLOSED_STATUS = ("调解成功", "调解不成", "撤回", "转仲裁")
+# The outcomes the mediation success rate (DC13, warning W08) counts: 撤回 (withdrawn)
+# is closed but decided nothing, so it is in neither numerator nor denominator.
+CASE_DECIDED_STATUS = ("调解成功", "调解不成", "转仲裁")
+CASE_SUCCESS_STATUS = "调解成功"
+CASE_OPEN_STATUS = tuple(s for s in CASE_STATUS if s not in CASE_CLOSED_STATUS)  # 受理, 调解中
 TICKET_CATEGORY = ("欠薪", "劳动合同", "社会保险", "工伤", "休息休假", "其他")
 LEGAL_SERVICE_TYPE = ("律师志愿服务", "菜单式法律服务", "案例大讲堂", "法律援助申报", "法律咨询")
 TRAINING_TYPE = ("通识课程", "职工大讲堂", "技能大赛", "技师培训", "名师带徒", "演讲比赛")

@@ -1,7 +1,7 @@
 """Alerts in Dagster: the ``alerts/alert_state`` asset and the run-failure sensor.
 
-After every successful build, ``alerts/alert_state`` evaluates the warning rules
-(W01-W09) over the working warehouse (read-only) and the operator rules over the ledger
+After every successful build, ``alerts/alert_state`` levels the warning rules' findings
+(W01-W09, computed by the build's ``warnings`` models) in the working warehouse (read-only) and the operator rules over the ledger
 and the quality verdicts, records the alert lifecycle in ``Settings.alerts_state_path``
 and delivers what changed through the sinks of the ``alert_sinks`` resource. It runs in
 the ``warehouse_writer`` pool, so it never opens the warehouse while dbt writes it.
@@ -32,15 +32,9 @@ ALERTS_KEY = dg.AssetKey(["alerts", "alert_state"])
 ALERTS_GROUP = "alerts"
 SENSOR_NAME = "alert_on_run_failure"
 
-# What the rules read: the marts and registry snapshots (dbt), the ledger and verdicts.
-WAREHOUSE_INPUTS: tuple[dg.AssetKey, ...] = (
-    dg.AssetKey(["marts", "fct_dispute_cases"]),
-    dg.AssetKey(["marts", "fct_hotline_tickets"]),
-    dg.AssetKey(["marts", "fct_collective_contracts"]),
-    dg.AssetKey(["marts", "dim_union_org"]),
-    dg.AssetKey(["marts", "fct_membership_counts"]),
-    dg.AssetKey(["intermediate", "int_org_snapshots"]),
-)
+# What the rules read: the warning rules' findings (the dbt models of W01-W09, whose own
+# lineage the dbt graph holds), the ledger and the verdicts.
+WAREHOUSE_INPUTS: tuple[dg.AssetKey, ...] = (dg.AssetKey(["warnings", "warning_findings"]),)
 OPERATOR_INPUTS: tuple[dg.AssetKey, ...] = (LEDGER_KEY, dg.AssetKey(["audit", "quality_results"]))
 
 WARNING_RULES = load_rules()  # fail fast on a bad rule file (RuleFileError names it)
@@ -115,7 +109,7 @@ def alert_state(
     rules = load_rules()
     report = run_alerts(
         settings,
-        as_of=as_of.date(),
+        as_of=as_of.configured(),  # None: as of the build (which ran before midnight, maybe)
         run_id=context.run.run_id,
         sinks=alert_sinks.build(settings),
         rules=rules,
@@ -127,7 +121,7 @@ def alert_state(
     meta = report.metadata()
     return dg.MaterializeResult(
         metadata={
-            "as_of": as_of.date().isoformat(),
+            "as_of": report.as_of.isoformat() if report.as_of else None,
             "mode": meta["mode"],
             "mode_reason": meta["mode_reason"],
             "data_through": meta["data_through"],

@@ -25,6 +25,7 @@ import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dagster_dbt.asset_utils import DAGSTER_DBT_UNIQUE_ID_METADATA_KEY
 from packaging import version
 
+from pipelines.alerts.rulefile import load_rules
 from pipelines.config import Settings
 from pipelines.faults import fault_point
 from pipelines.ingest.ledger import Status, read_ledger
@@ -52,7 +54,7 @@ BUILD_TARGET = "warehouse_build"  # fixed target dir of the asset's dbt build (o
 
 # Files whose change makes the manifest stale.
 _PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
-_LAYERS = ("staging", "intermediate", "marts", "audit", "indicators")
+_LAYERS = ("staging", "intermediate", "marts", "audit", "indicators", "warnings")
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -156,7 +158,8 @@ def prepare_manifest(project: DbtProject = DBT_PROJECT, *, force: bool = False) 
 
 class UnionDbtTranslator(DagsterDbtTranslator):
     """Groups dbt assets by layer: seeds in ``reference``, models in ``staging``,
-    ``intermediate`` or ``marts`` (their folder, which is also their schema)."""
+    ``intermediate``, ``marts``, ``audit``, ``indicators`` or ``warnings`` (their folder,
+    which is also their schema)."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         # The audit models publish the ledger, quality verdicts and quarantine under the
@@ -281,6 +284,12 @@ class WarehouseBuildConfig(dg.Config):
     full_refresh: bool = False
 
 
+def build_vars(as_of: date) -> dict[str, Any]:
+    """The dbt vars of a build (and of the docs): the as-of date, and the warning rules'
+    parameters from the rule file in use (read now: edits count from the next build)."""
+    return {"as_of_date": as_of.isoformat(), "warning_parameters": load_rules().parameter_rows()}
+
+
 def build_dbt_assets(project: DbtProject = DBT_PROJECT) -> dg.AssetsDefinition:
     """The dbt project as one multi-asset (``warehouse_models``), running ``dbt build``."""
     manifest = prepare_manifest(project)
@@ -308,10 +317,10 @@ def build_dbt_assets(project: DbtProject = DBT_PROJECT) -> dg.AssetsDefinition:
                 f"{waiting} loaded submission(s) have no quality verdict yet: the warehouse "
                 "leaves them out until the quality suites have run"
             )
-        as_of_date = as_of.date().isoformat()
-        dbt_vars = json.dumps({"as_of_date": as_of_date})
+        variables = build_vars(as_of.date())
+        dbt_vars = json.dumps(variables, ensure_ascii=False)
         whole = _selects_every_node(context)
-        inputs = build_state.current_inputs(settings, as_of_date, project.project_dir, _PROJECT_INPUTS)
+        inputs = build_state.current_inputs(settings, variables, project.project_dir, _PROJECT_INPUTS)
         exclude: list[str] = []
         full_refresh = config.full_refresh
         unchanged: set[dg.AssetKey] = set()

@@ -13,7 +13,7 @@ from dagster_dbt import DbtCliResource
 
 from pipelines.warehouse import build_state
 
-from .dbt import WAREHOUSE_POOL, build_target_path, dbt_environment
+from .dbt import WAREHOUSE_POOL, build_target_path, build_vars, dbt_environment
 from .resources import AsOf, UnionPaths
 
 
@@ -39,7 +39,7 @@ def build_dbt_docs_asset(models: dg.AssetsDefinition) -> dg.AssetsDefinition:
                 "regenerated": False,  # the warehouse's inputs are those of the page's build
             })
         target = build_target_path(settings)
-        dbt_vars = json.dumps({"as_of_date": as_of.date().isoformat()})
+        dbt_vars = json.dumps(build_vars(as_of.date()), ensure_ascii=False)
         with dbt_environment(settings):
             dbt.cli(["docs", "generate", "--static", "--vars", dbt_vars], target_path=target,
                     raise_on_error=True).wait()

@@ -39,3 +39,9 @@ class AsOf(dg.ConfigurableResource):
         from datetime import date
 
         return date.fromisoformat(self.as_of) if self.as_of else date.today()
+
+    def configured(self):  # type: ignore[no-untyped-def]
+        """The date the run was configured with, or None (today's, as each step sees it)."""
+        from datetime import date
+
+        return date.fromisoformat(self.as_of) if self.as_of else None

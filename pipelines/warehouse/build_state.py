@@ -10,8 +10,10 @@ succeeded, and is not published to analysts.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -37,10 +39,18 @@ def describe_submission(settings: Settings, entry: LedgerEntry) -> str:
             f"verdict:{verdict_size}")
 
 
-def current_inputs(settings: Settings, as_of: str, project_dir: Path, project_inputs: Iterable[str]) -> dict[str, str]:
+def current_inputs(settings: Settings, dbt_vars: Mapping[str, Any], project_dir: Path,
+                   project_inputs: Iterable[str]) -> dict[str, str]:
+    """What a build with ``dbt_vars`` would be built from. The vars other than the as-of
+    date (the warning rules' parameters) count as part of the project: changing them
+    rebuilds everything."""
     loaded = [e for e in read_ledger(settings.ledger_path) if e.status == Status.LOADED and e.dataset]
     datasets = dataset_fingerprints((e.dataset, describe_submission(settings, e)) for e in loaded)  # type: ignore[misc]
-    return build_inputs(as_of, project_fingerprint(project_dir, project_inputs), datasets, settings.pii_key,
+    other_vars = json.dumps({k: v for k, v in dbt_vars.items() if k != "as_of_date"}, sort_keys=True,
+                            ensure_ascii=False)
+    project = hashlib.sha256(
+        f"{project_fingerprint(project_dir, project_inputs)}|{other_vars}".encode()).hexdigest()
+    return build_inputs(str(dbt_vars["as_of_date"]), project, datasets, settings.pii_key,
                         audit_fingerprint(settings))
 
 

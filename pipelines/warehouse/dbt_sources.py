@@ -27,6 +27,14 @@ from collections.abc import Callable
 import yaml
 
 from pipelines.contract import DATASETS, STREETS, Column, ColumnType, Dataset
+from pipelines.contract.datasets import (
+    CASE_CLOSED_STATUS,
+    CASE_DECIDED_STATUS,
+    CASE_OPEN_STATUS,
+    CASE_SUCCESS_STATUS,
+    MEMBER_STATUS,
+    ORG_STATUS,
+)
 from pipelines.contract.streets import DISTRICT_CODE, DISTRICT_NAME
 from pipelines.ingest.ledger import LedgerEntry
 from pipelines.quality.verdicts import Verdict
@@ -289,6 +297,45 @@ def _select_list(d: Dataset) -> list[str]:
     return out
 
 
+def _sql_list(values: tuple[str, ...]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+# Full-width forms (U+FF01-U+FF5E), the ideographic and the no-break space folded to
+# their ASCII forms: how a clerk's 北京ＡＢＣ公司 and 北京ABC公司 compare equal.
+_FULL_WIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000\u00a0"
+_HALF_WIDTH = "".join(chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)) + "  "
+
+
+def render_contract_values_macro() -> str:
+    """Contract facts the models compare with (case statuses; employer-name folding)."""
+    macros = {
+        "closed_case_statuses": ("a dispute case with one of these statuses is closed",
+                                 _sql_list(CASE_CLOSED_STATUS)),
+        "open_case_statuses": ("still in mediation", _sql_list(CASE_OPEN_STATUS)),
+        "decided_case_statuses": ("counted by the mediation success rate (DC13, W08): "
+                                  "closed, 撤回 left out", _sql_list(CASE_DECIDED_STATUS)),
+        "success_case_status": ("the successful outcome", _sql_list((CASE_SUCCESS_STATUS,))),
+        "active_org_status": ("a union organisation in operation", _sql_list((ORG_STATUS[0],))),
+        "active_member_status": ("a member in the union", _sql_list((MEMBER_STATUS[0],))),
+    }
+    lines = [f"{{# {GENERATED} #}}"]
+    for name, (doc, values) in macros.items():
+        lines += [f"{{# {doc} #}}", f"{{% macro {name}() %}}{values}{{% endmacro %}}", ""]
+    lines += [
+        "{# An employer name as a clerk means it: full-width forms folded to ASCII, white",
+        "   space dropped, Latin letters upper-cased. #}",
+        "{% macro normalise_employer(expr) -%}",
+        "{%- set folded -%}",
+        f"translate({{{{ expr }}}}, {_sql_list((_FULL_WIDTH,))}, {_sql_list((_HALF_WIDTH,))})",
+        "{%- endset -%}",
+        "{%- set white_space %}'\\s'{% endset -%}",
+        "upper({{ regexp_replace_all(folded, white_space, \"''\") }})",
+        "{%- endmacro %}",
+    ]
+    return "\n".join(lines)
+
+
 def render_landed_columns_macro() -> str:
     lines = [
         f"{{# {GENERATED} #}}",
@@ -513,6 +560,7 @@ def dbt_artifacts() -> dict[str, Callable[[], str]]:
         f"{DBT_DIR}/models/staging/_sources.yml": render_sources_yml,
         f"{DBT_DIR}/models/staging/_staging.yml": render_staging_yml,
         f"{DBT_DIR}/macros/generated/landed_columns.sql": render_landed_columns_macro,
+        f"{DBT_DIR}/macros/generated/contract_values.sql": render_contract_values_macro,
         f"{DBT_DIR}/seeds/streets.csv": render_streets_csv,
         f"{DBT_DIR}/seeds/datasets.csv": render_datasets_csv,
         f"{DBT_DIR}/seeds/enum_labels.csv": render_enum_labels_csv,

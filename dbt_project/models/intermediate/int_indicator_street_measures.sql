@@ -52,7 +52,7 @@ active_orgs_on_date as (
         on snapshots.street_code = orgs.street_code
         and snapshots.snapshot_date = orgs.as_of_date
     where snapshots.dataset = 'union_orgs'
-        and orgs.status = '正常'
+        and orgs.status = {{ active_org_status() }}
 ),
 
 training as (
@@ -233,12 +233,12 @@ dc12 as (
 
 dc13 as (
     select 'DC13' as indicator_code, cases.street_code, periods.period_type, periods.period_start,
-        count(*) filter (where cases.outcome = '调解成功') as numerator,
+        count(*) filter (where cases.is_mediation_success) as numerator,
         count(*) as denominator
     from {{ ref('fct_dispute_cases') }} as cases
     inner join periods
         on cases.closed_date between periods.period_start and periods.evaluation_date
-    where cases.outcome in ('调解成功', '调解不成', '转仲裁')
+    where cases.counts_for_success_rate
     group by all
 ),
 

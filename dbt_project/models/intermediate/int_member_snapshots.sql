@@ -38,7 +38,7 @@ select
     -- marts: this row, the 在会 one first. Computed here, over the new snapshots only.
     row_number() over (
         partition by street_code, as_of_date, id_number_hash
-        order by (status = '在会') desc, line_number desc
+        order by (status = {{ active_member_status() }}) desc, line_number desc
     ) = 1 as is_person_primary,
     submission_sha256,
     ingest_seq,

@@ -29,7 +29,7 @@ current_active_rows as (
     inner join current_calendar
         on member_snapshots.street_code = current_calendar.street_code
         and member_snapshots.as_of_date = current_calendar.as_of_date
-    where member_snapshots.status = '在会'
+    where member_snapshots.status = {{ active_member_status() }}
         {{- in_rebuild_scope('member_snapshots.id_number_hash') }}
 ),
 

@@ -14,7 +14,7 @@ known_orgs as (
 case_state as (
     select
         cases.*,
-        cases.status in ('调解成功', '调解不成', '撤回', '转仲裁')
+        cases.status in ({{ closed_case_statuses() }})
             and cases.closed_date <= {{ as_of_date() }} as is_closed,
         known_orgs.org_id is not null as is_org_known
     from cases
@@ -43,12 +43,12 @@ select
     case when is_closed then closed_date end as closed_date,
     case when is_closed then cast(date_trunc('month', closed_date) as date) end as closed_month,
     case when is_closed then status end as outcome,
-    is_closed and status = '调解成功' as is_mediation_success,
-    is_closed and status in ('调解成功', '调解不成', '转仲裁') as counts_for_success_rate,
+    is_closed and status = {{ success_case_status() }} as is_mediation_success,
+    is_closed and status in ({{ decided_case_statuses() }}) as counts_for_success_rate,
     case when is_closed then date_diff('day', received_date, closed_date) end as duration_days,
     case when not is_closed then date_diff('day', received_date, {{ as_of_date() }}) end as open_days,
     workers_involved >= 10 as is_collective,
-    not is_closed and status in ('受理', '调解中')
+    not is_closed and status in ({{ open_case_statuses() }})
         and date_diff('day', received_date, {{ as_of_date() }}) > 15 as is_mediation_overdue,
     version_count,
     first_ingest_seq,

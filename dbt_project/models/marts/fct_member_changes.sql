@@ -71,7 +71,7 @@ rows_with_previous as (
 
 arrivals as (
     select * from rows_with_previous
-    where not in_previous_snapshot and status = '在会'
+    where not in_previous_snapshot and status = {{ active_member_status() }}
 ),
 
 arrival_origins as (
@@ -88,7 +88,7 @@ arrival_origins as (
         on origin_rows.member_key = arrivals.member_key
         and origin_rows.street_code <> arrivals.street_code
         and origin_rows.as_of_date < arrivals.as_of_date
-        and origin_rows.status = '在会'
+        and origin_rows.status = {{ active_member_status() }}
     qualify row_number() over (
         partition by arrivals.street_code, arrivals.as_of_date, arrivals.member_key
         order by origin_rows.as_of_date desc, origin_rows.street_code
@@ -104,7 +104,7 @@ missing_departures as (
         and next_rows.as_of_date = departed_rows.next_as_of_date
         and next_rows.member_key = departed_rows.member_key
     where departed_rows.next_as_of_date is not null
-        and departed_rows.status = '在会'
+        and departed_rows.status = {{ active_member_status() }}
         and next_rows.member_key is null
 ),
 
@@ -121,7 +121,7 @@ arrival_events as (
         arrivals.street_code as to_street_code,
         arrival_origins.from_org_id,
         arrivals.org_id as to_org_id,
-        case when arrival_origins.from_street_code is not null then '在会' end as from_status,
+        case when arrival_origins.from_street_code is not null then {{ active_member_status() }} end as from_status,
         arrivals.status as to_status,
         coalesce(arrival_origins.from_as_of_date, arrivals.previous_as_of_date) as from_snapshot_date,
         arrivals.as_of_date as to_snapshot_date
@@ -161,12 +161,12 @@ missing_events as (
 in_street_events as (
     select
         case
-            when previous_status = '在会' and status = '在会' then 'transferred_org'
-            when previous_status = '在会' then 'left'
+            when previous_status = {{ active_member_status() }} and status = {{ active_member_status() }} then 'transferred_org'
+            when previous_status = {{ active_member_status() }} then 'left'
             else 'status_changed'
         end as event_type,
         case
-            when previous_status = '在会' and status = '在会' then 'org_changed'
+            when previous_status = {{ active_member_status() }} and status = {{ active_member_status() }} then 'org_changed'
             else 'status_' || status
         end as event_reason,
         member_key,
@@ -186,11 +186,11 @@ in_street_events as (
     where in_previous_snapshot
         and (
             previous_status is distinct from status
-            or (previous_status = '在会' and status = '在会' and previous_org_id is distinct from org_id)
+            or (previous_status = {{ active_member_status() }} and status = {{ active_member_status() }} and previous_org_id is distinct from org_id)
         )
         -- 转出 to a street where the person then arrives: the transfer event covers it
         and not (
-            previous_status = '在会' and status = '转出'
+            previous_status = {{ active_member_status() }} and status = '转出'
             and exists (
                 select 1 from arrival_origins
                 where arrival_origins.member_key = rows_with_previous.member_key

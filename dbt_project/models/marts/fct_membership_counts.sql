@@ -39,10 +39,10 @@ counts as (
         any_value(is_current_snapshot) as is_current_snapshot,
         any_value(street_timeline_key) as street_timeline_key,
         count(*) as listed_members,
-        count(*) filter (where status = '在会') as active_members,
-        count(*) filter (where status = '在会' and jingka_issued) as jingka_holders,
-        count(*) filter (where status = '在会' and model_worker <> '无') as model_workers,
-        count(*) filter (where status = '在会' and gender = '女') as active_women
+        count(*) filter (where status = {{ active_member_status() }}) as active_members,
+        count(*) filter (where status = {{ active_member_status() }} and jingka_issued) as jingka_holders,
+        count(*) filter (where status = {{ active_member_status() }} and model_worker <> '无') as model_workers,
+        count(*) filter (where status = {{ active_member_status() }} and gender = '女') as active_women
     from member_rows
     group by street_code, as_of_date, org_id, worker_type
 )

@@ -1,28 +1,21 @@
-"""The rule logic, keyed by rule code; parameters and levels come from the rule file.
+"""The rule codes and where each one's logic lives; parameters and levels come from the
+rule file.
 
 Each code declares the parameters it reads and the metrics it reports (its
 :class:`RuleSpec`), so the rule file is checked against the logic at load time. The
-labour-relations rules read the working warehouse; the operator rules read the ledger
-and the quality verdicts; OPS_RUN_FAILED is raised by the run-failure sensor.
+labour-relations rules W01-W09 are dbt models (``dbt_project/models/warnings/``, one per
+rule, gathered in ``warnings.warning_findings``) built with the warehouse; the operator
+rules read the ledger and the quality verdicts here; OPS_RUN_FAILED is raised by the
+run-failure sensor.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date
 from typing import Any
-
-import duckdb
 
 from pipelines.alerts.model import Finding
 
-from .disputes import (
-    collective_disputes,
-    dispute_surges,
-    overdue_mediation,
-    success_rate_drops,
-    wage_arrears_clusters,
-)
 from .operator import (
     OperatorInputs,
     held_back_submissions,
@@ -30,10 +23,8 @@ from .operator import (
     run_failure,
     silent_feeds,
 )
-from .relations import departures, layoffs, overdue_tickets, unrenewed_contracts
 from .spec import ParamKind, RuleKind, RuleSpec
 
-LabourLogic = Callable[[duckdb.DuckDBPyConnection, date, Mapping[str, Any]], list[Finding]]
 OperatorLogic = Callable[[OperatorInputs, Mapping[str, Any]], list[Finding]]
 
 INT, NUM, TXT, TXTS = ParamKind.INT, ParamKind.NUMBER, ParamKind.TEXT, ParamKind.TEXT_LIST
@@ -126,18 +117,6 @@ RULE_SPECS: dict[str, RuleSpec] = {
     )
 }
 
-LABOUR_LOGIC: dict[str, LabourLogic] = {
-    "W01": collective_disputes,
-    "W02": wage_arrears_clusters,
-    "W03": dispute_surges,
-    "W04": unrenewed_contracts,
-    "W05": overdue_tickets,
-    "W06": departures,
-    "W07": layoffs,
-    "W08": success_rate_drops,
-    "W09": overdue_mediation,
-}
-
 OPERATOR_LOGIC: dict[str, OperatorLogic] = {
     "OPS_REJECTED": rejected_submissions,
     "OPS_QUALITY_GATE": held_back_submissions,
@@ -147,7 +126,6 @@ OPERATOR_LOGIC: dict[str, OperatorLogic] = {
 RUN_FAILED = "OPS_RUN_FAILED"  # raised by the run-failure sensor, resolved by a successful run
 
 __all__ = [
-    "LABOUR_LOGIC",
     "OPERATOR_LOGIC",
     "RULE_SPECS",
     "RUN_FAILED",
