@@ -35,7 +35,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.files import Lock, exclusive
+from pipelines.files import Lock, atomic_write_text, exclusive
 
 from .run_recovery import pid_alive, reclaim_dead_runs
 
@@ -81,10 +81,7 @@ def read_holder(data_dir: Path) -> Holder | None:
 
 
 def _write_holder(data_dir: Path, holder: Holder) -> None:
-    target = holder_path(data_dir)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(asdict(holder), sort_keys=True), encoding="utf-8")
-    os.replace(tmp, target)
+    atomic_write_text(holder_path(data_dir), json.dumps(asdict(holder), sort_keys=True))
 
 
 def _clear_holder(data_dir: Path, holder: Holder) -> None:
