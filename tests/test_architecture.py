@@ -41,12 +41,15 @@ def imports() -> set[tuple[str, str, str]]:
         src = rel.parts[0].removesuffix(".py")
         if src == "__init__":
             continue
+        package = ["pipelines", *rel.parts[:-1]]  # what a relative import starts from
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             names: list[str] = []
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names = [node.module]
-            elif isinstance(node, ast.ImportFrom) and node.level == 2 and len(rel.parts) > 1:
-                names = [f"pipelines.{node.module}"] if node.module else []
+            elif isinstance(node, ast.ImportFrom) and node.level > 0:
+                base = package[: len(package) - node.level + 1]
+                names = ([".".join([*base, node.module])] if node.module
+                         else [".".join([*base, a.name]) for a in node.names])
             elif isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
             for name in names:
