@@ -42,6 +42,7 @@ from .services import (
     make_legal_services,
     make_training,
 )
+from .signals import SIGNAL_PLANTERS
 from .staff import make_staff
 from .vocabularies import NameBook
 from .year import YEAR_END, YEAR_START
@@ -125,8 +126,6 @@ def build_district(seed: int = 2015, scale: float = 1.0, streets: Sequence[Stree
     """The district with its planted warning signals (``planters``: default
     :data:`pipelines.generate.signals.SIGNAL_PLANTERS`; ``()`` for none)."""
     if planters is None:
-        from .signals import SIGNAL_PLANTERS  # the planters build on this module
-
         planters = SIGNAL_PLANTERS
     profiles = make_profiles(seed, scale, streets)
     quotas = make_quotas(seed, profiles)
