@@ -74,3 +74,42 @@ def test_each_layer_imports_only_the_layers_below_it() -> None:
 def test_the_known_exceptions_still_exist() -> None:
     edges = {(src, dst) for src, dst, _ in imports()}
     assert set(KNOWN_EXCEPTIONS) <= edges, "an exception was fixed: remove it from KNOWN_EXCEPTIONS"
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Module -> the ``pipelines`` modules it imports (lazy imports included)."""
+    files = {".".join(p.relative_to(PIPELINES.parent).with_suffix("").parts).removesuffix(".__init__"): p
+             for p in PIPELINES.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in files.items():
+        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        deps: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                base = package[: len(package) - node.level + 1] if node.level else []
+                module = ".".join([*base, *([node.module] if node.module else [])])
+                deps |= {m for m in (module, *(f"{module}.{a.name}" for a in node.names)) if m in files}
+            elif isinstance(node, ast.Import):
+                deps |= {a.name for a in node.names if a.name in files}
+        graph[name] = deps - {name}
+    return graph
+
+
+def test_no_modules_import_each_other_in_a_circle() -> None:
+    graph = _module_graph()
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    circles: list[list[str]] = []
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for dep in sorted(graph[module]):
+            if state.get(dep) == 1:
+                circles.append([*path[path.index(dep):], dep])
+            elif dep not in state:
+                visit(dep, [*path, dep])
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert circles == [], "modules that import each other (a deferred import counts too)"
