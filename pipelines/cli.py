@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pipelines  # noqa: F401  (telemetry off first)
 from pipelines.config import Settings
-from pipelines.ingest.ledger import exclusive_lock
+from pipelines.files import exclusive
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 log = logging.getLogger("union_warehouse")
@@ -56,7 +56,7 @@ def run_pipeline(settings: Settings, as_of: date | None = None):  # type: ignore
     # Two runs started together on a fresh DAGSTER_HOME would both create the instance's
     # SQLite schemas and leave two alembic heads behind (an instance no process can open
     # again): the home is prepared and the instance opened one process at a time.
-    with exclusive_lock(settings.data_dir / "locks" / "dagster_instance.lock"):
+    with exclusive(settings.data_dir / "locks" / "dagster_instance.lock"):
         home = _prepare_dagster_home(settings)
         managed = home == settings.data_dir / "dagster"  # the CLI's own, not the operator's
         healed = heal_instance(home, managed=managed)  # raises DamagedInstance if not ours

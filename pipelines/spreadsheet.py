@@ -24,7 +24,6 @@ when complete, so a reader (or a crash) never sees half a file.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
@@ -36,6 +35,8 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
+
+from pipelines.files import move_into_place, temp_beside
 
 Cell = str | int | float | Decimal | bool | date | datetime | None
 
@@ -107,7 +108,7 @@ class StreamingWorkbook:
         self, target: Path, properties: Mapping[str, Any] | None = None, *, small: bool = False
     ) -> None:
         self.target = target
-        self.tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        self.tmp = temp_beside(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         options = dict(WORKBOOK_OPTIONS)
         if small:  # assembled in memory: no temporary files, several times faster
@@ -137,9 +138,7 @@ class StreamingWorkbook:
     def close(self) -> None:
         """Finish the file and rename it into place."""
         self.book.close()
-        with self.tmp.open("rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(self.tmp, self.target)
+        move_into_place(self.tmp, self.target)
 
     def abort(self) -> None:
         with suppress(Exception):  # the file is discarded anyway

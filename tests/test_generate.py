@@ -39,7 +39,8 @@ from pipelines.generate import (
     load_manifest,
     write_members_csv,
 )
-from pipelines.generate.district import build_district, member_snapshot
+from pipelines.generate.district import build_district
+from pipelines.generate.members import member_snapshot
 
 SCALE = 0.2
 

@@ -16,10 +16,10 @@ import polars as pl
 import pytest
 
 from pipelines.contract import Dataset, get_dataset
-from pipelines.ingest import readers
 from pipelines.ingest.headers import BROKEN
 from pipelines.ingest.model import LINE, MALFORMED, FileRejected, RawTable
-from pipelines.ingest.readers import read_submission
+from pipelines.ingest.readers import csv_file, read_submission
+from pipelines.ingest.readers import encoding as encoding_mod
 
 LEGAL = get_dataset("legal_services")
 TICKETS = get_dataset("hotline_tickets")
@@ -107,8 +107,8 @@ def test_bom_followed_by_invalid_utf8_is_file_encoding(tmp_path: Path) -> None:
 
 
 def test_invalid_utf8_late_in_a_large_file_is_detected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(readers, "CHUNK_BYTES", 64)  # the bad byte sits many chunks in
-    monkeypatch.setattr(readers, "SNIFF_BYTES", 64)  # and well past what is sniffed
+    monkeypatch.setattr(encoding_mod, "CHUNK_BYTES", 64)  # the bad byte sits many chunks in
+    monkeypatch.setattr(encoding_mod, "SNIFF_BYTES", 64)  # and well past what is sniffed
     body = "".join(f"S{i:04d},2024-01-02,法律咨询,{i}\n" for i in range(50))
     data = f"{HEADER_ZH}\n{body}".encode() + b"S9,\xff\xff,x,1\n"
     for fast in (False, True):
@@ -326,7 +326,7 @@ def outcome(path: Path, fast: bool) -> Any:
 def test_fast_and_slow_paths_give_the_same_table(
     tmp_path: Path, name: str, chunk: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(readers, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(encoding_mod, "CHUNK_BYTES", chunk)
     text, encoding = EQUIVALENCE_FILES[name]
     path = write(tmp_path, "a.csv", text, encoding)
     assert outcome(path, fast=True) == outcome(path, fast=False)
@@ -340,25 +340,25 @@ def test_regular_files_take_the_fast_path(
     text, encoding = EQUIVALENCE_FILES[name]
     path = write(tmp_path, "a.csv", text, encoding)
     expected = outcome(path, fast=False)
-    monkeypatch.setattr(readers, "CHUNK_BYTES", chunk)  # line breaks split across chunks
+    monkeypatch.setattr(encoding_mod, "CHUNK_BYTES", chunk)  # line breaks split across chunks
 
     def no_slow_path(*args: object) -> None:
         raise AssertionError("the slow path was used")
 
-    monkeypatch.setattr(readers, "_csv_slow", no_slow_path)
+    monkeypatch.setattr(csv_file, "_csv_slow", no_slow_path)
     assert outcome(path, fast=True) == expected
 
 
 def test_the_fast_path_is_tried_by_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path, "a.csv", EQUIVALENCE_FILES["regular"][0])
-    monkeypatch.setattr(readers, "_csv_slow", lambda *a: pytest.fail("slow path used"))
-    monkeypatch.setattr(readers, "FAST_PATH_MIN_BYTES", path.stat().st_size)
+    monkeypatch.setattr(csv_file, "_csv_slow", lambda *a: pytest.fail("slow path used"))
+    monkeypatch.setattr(csv_file, "FAST_PATH_MIN_BYTES", path.stat().st_size)
     assert read_submission(path, LEGAL).frame.height == 30
 
 
 def test_small_files_take_the_slow_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path, "a.csv", EQUIVALENCE_FILES["regular"][0])
-    monkeypatch.setattr(readers, "_csv_fast", lambda *a, **k: pytest.fail("fast path used"))
+    monkeypatch.setattr(csv_file, "_csv_fast", lambda *a, **k: pytest.fail("fast path used"))
     assert read_submission(path, LEGAL).frame.height == 30
 
 

@@ -34,13 +34,12 @@ from pipelines.contract.schema import Column
 from pipelines.feedback.receipts import read_receipt, receipt_paths, write_receipts
 from pipelines.feedback.templates import write_template
 from pipelines.ingest import process as process_mod
-from pipelines.ingest import readers
 from pipelines.ingest import validate as validate_mod
 from pipelines.ingest.headers import BROKEN
 from pipelines.ingest.ledger import LedgerEntry
 from pipelines.ingest.model import LINE, MALFORMED, REASONS, FileRejected, RawTable
 from pipelines.ingest.process import ingest_pending
-from pipelines.ingest.readers import read_submission
+from pipelines.ingest.readers import csv_fast, csv_file, csv_slow, read_submission
 from pipelines.ingest.validate import validate
 
 from .conftest import drop
@@ -134,13 +133,13 @@ def test_the_fast_path_never_accepts_a_stray_quote(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     answers: list[object] = []
-    fast = readers._csv_fast
+    fast = csv_file._csv_fast
 
     def spy(*args: Any, **kwargs: Any) -> object:
         answers.append(result := fast(*args, **kwargs))
         return result
 
-    monkeypatch.setattr(readers, "_csv_fast", spy)
+    monkeypatch.setattr(csv_file, "_csv_fast", spy)
     for encoding in ("utf-8", "gbk"):  # pyarrow reads the file, or its UTF-8 transcoding
         answers.clear()
         path = write(tmp_path, f"m-{encoding}.csv", stray_quote_members(), encoding)
@@ -442,7 +441,7 @@ def huge_legal_csv(size: int) -> str:
 
 
 def test_the_csv_field_limit_is_raised_once_and_never_lowered() -> None:
-    assert csv.field_size_limit() >= readers.CSV_FIELD_LIMIT > 131_072
+    assert csv.field_size_limit() >= csv_slow.CSV_FIELD_LIMIT > 131_072
 
 
 def test_a_cell_over_the_csv_modules_default_limit_quarantines_its_row(settings: Settings) -> None:
@@ -456,7 +455,7 @@ def test_both_csv_paths_read_a_huge_cell_alike(tmp_path: Path, monkeypatch: pyte
     path = write(tmp_path, "a.csv", huge_legal_csv(200_000))
     t = both_paths(path)  # pyarrow parses the cell within one block
     assert t.frame["lawyer_name"].str.len_chars().to_list() == [None, 200_000, None]
-    monkeypatch.setattr(readers, "PYARROW_BLOCK_BYTES", 64 * 1024)  # the cell straddles blocks
+    monkeypatch.setattr(csv_fast, "PYARROW_BLOCK_BYTES", 64 * 1024)  # the cell straddles blocks
     assert outcome(path, LEGAL, fast=True) == outcome(path, LEGAL, fast=False)
 
 

@@ -26,7 +26,6 @@ same way. A file written by an older version gets the columns it lacks.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -36,6 +35,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+
+from pipelines.files import exclusive
 
 from .lifecycle import Change, strongest
 from .model import DELIVERED_EVENTS, OPEN, Alert, AlertEvent, Firing, evidence_json
@@ -166,13 +167,8 @@ def lock_path(state_path: Path) -> Path:
 @contextmanager
 def state_lock(state_path: Path) -> Iterator[None]:
     """Exclusive access to the alert state file across processes."""
-    state_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path(state_path).open("a") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    with exclusive(lock_path(state_path)):
+        yield
 
 
 def _insert(con: duckdb.DuckDBPyConnection, sql: str, rows: list[tuple[object, ...]]) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.export.indicator_data import PublishedIndicators
+from pipelines.files import atomic_write_text
 
 STATUS_COLOURS = {
     "达标": "#2e7d32",
@@ -166,8 +167,5 @@ def render_report(data: PublishedIndicators) -> str:
 
 
 def write_report(data: PublishedIndicators, target: Path) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(render_report(data), encoding="utf-8")
-    tmp.replace(target)
+    atomic_write_text(target, render_report(data))
     return target

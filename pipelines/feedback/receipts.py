@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from typing import IO, Any
 
 from pipelines.config import Settings
 from pipelines.contract import DATASETS_BY_NAME, Dataset, Severity
+from pipelines.files import replacing
 from pipelines.ingest.ledger import LedgerEntry, LedgerIndex, Status, read_ledger
 from pipelines.spreadsheet import StreamingSheet, StreamingWorkbook
 
@@ -255,26 +255,19 @@ def write_receipt(
         paths.pending.parent.mkdir(parents=True, exist_ok=True)
         paths.pending.touch()
     dataset = DATASETS_BY_NAME.get(entry.dataset or "")
-    json_tmp = paths.json.with_name(f".{paths.json.name}.{os.getpid()}.tmp")
-    paths.json.parent.mkdir(parents=True, exist_ok=True)
     title = f"数据上报回执 {head['street']} {head['receipt_id']}"
     properties = {"title": title, "author": "东城区总工会"}
     small = sum(counts.values()) <= SMALL_RECEIPT_PROBLEMS
-    try:
-        with (
-            json_tmp.open("w", encoding="utf-8") as out,
-            StreamingWorkbook(paths.xlsx, properties, small=small) as wb,
-        ):
-            _write_receipt_sheet(wb.add_sheet(RECEIPT_SHEET), head)
-            out.write(json_line(head)[:-1] + ', "problems": [\n')
-            writer = _ProblemWriter(wb, dataset, out)
-            _write_problems(settings, entry, head, writer)
-            out.write("\n]}\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(json_tmp, paths.json)
-    finally:
-        json_tmp.unlink(missing_ok=True)
+    with (
+        replacing(paths.json) as json_tmp,
+        json_tmp.open("w", encoding="utf-8") as out,
+        StreamingWorkbook(paths.xlsx, properties, small=small) as wb,
+    ):
+        _write_receipt_sheet(wb.add_sheet(RECEIPT_SHEET), head)
+        out.write(json_line(head)[:-1] + ', "problems": [\n')
+        writer = _ProblemWriter(wb, dataset, out)
+        _write_problems(settings, entry, head, writer)
+        out.write("\n]}\n")
     if verdict.state != "pending":
         paths.pending.unlink(missing_ok=True)
     rows = head["rows"]

@@ -11,7 +11,6 @@ names, ID numbers, phones or file names: rule codes and counts.
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -22,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.config import Settings
+from pipelines.files import replacing
 from pipelines.ingest.ledger import LedgerEntry, Status
 
 from .sources import problem_counts, quality_verdict
@@ -142,10 +142,8 @@ def write_summary(settings: Settings, run_id: str | None, entries: Iterable[Ledg
     rows = summarise(settings, (e for e in entries if e.run_id == run_id))
     table = pa.Table.from_pylist(rows, schema=SUMMARY_SCHEMA)
     target = summary_path(settings, run_id)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, target)
+    with replacing(target) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
     return target
 
 

@@ -20,14 +20,11 @@ from .defects import (
     inject_defects,
     load_manifest,
 )
-from .district import (
-    PlantedSignal,
-    build_district,
-    is_valid_id,
-    is_valid_uscc,
-    plan_files,
-    write_members_csv,
-)
+from .district import build_district
+from .identifiers import is_valid_id, is_valid_uscc
+from .members import write_members_csv
+from .model import PlantedSignal
+from .plan import plan_files
 from .signals import SIGNAL_PLANTERS
 from .writers import PlannedFile, write_planned
 

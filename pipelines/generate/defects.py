@@ -20,7 +20,9 @@ import polars as pl
 
 from pipelines.contract import STREETS, is_known_street
 
-from .district import PlantedSignal, id_check_char, make_uscc, rng_for
+from .identifiers import id_check_char, make_uscc
+from .model import PlantedSignal
+from .randomness import rng_for
 from .writers import FileFormat, PlannedFile, StringTable, format_date
 
 UNKNOWN_STREET = "110101099"

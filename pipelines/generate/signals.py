@@ -1,8 +1,8 @@
 """Planted labour-relations warning signals: one planter per rule, W01-W09.
 
 The background district stays below every warning threshold (see the comments in
-``district.py``: renewed contracts, closed tickets, level caseloads, small closures,
-gentle head-count changes). Each planter adds one signal to one street (a different
+``labour_relations.py`` and ``orgs.py``: renewed contracts, closed tickets, level
+caseloads, small closures, gentle head-count changes). Each planter adds one signal to one street (a different
 street per rule) and records it in ``District.planted``: evaluated as of 2015-12-31
 with the default rule file, the district raises exactly these alerts, at these levels.
 Signals are planted always (a realistic district has some); the manifest lists them.
@@ -15,23 +15,13 @@ import random
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from .district import (
-    SNAPSHOT_DATES,
-    YEAR,
-    YEAR_END,
-    District,
-    EventRecord,
-    Org,
-    PlantedSignal,
-    SignalPlanter,
-    StreetData,
-    credit_prefix,
-    employer_name,
-    event,
-    make_uscc,
-    money,
-    rng_for,
-)
+from .events import EventRecord, event, money
+from .identifiers import make_uscc
+from .model import District, PlantedSignal, SignalPlanter, StreetData
+from .orgs import Org
+from .randomness import rng_for
+from .vocabularies import credit_prefix, employer_name
+from .year import SNAPSHOT_DATES, YEAR, YEAR_END
 
 AS_OF = YEAR_END  # the demo's evaluation date
 RULE_ORDER = ("W01", "W02", "W03", "W04", "W05", "W06", "W07", "W08", "W09")

@@ -47,10 +47,11 @@ import logging
 import os
 import re
 import stat
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from pipelines.files import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -413,14 +414,10 @@ class StateCache:
             merged = {p: v for p, v in merged.items() if p in keep}
         body = json.dumps({"version": _CACHE_VERSION, "files": {p: list(v) for p, v in sorted(merged.items())}},
                           ensure_ascii=False, separators=(",", ":"))
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(body.encode("utf-8"))
-            os.replace(tmp, self.path)
+            atomic_write_bytes(self.path, body.encode("utf-8"))
         except OSError as exc:  # only an optimisation: the next tick hashes again
             log.warning("drop-zone state cache not written (%s)", type(exc).__name__)
-            tmp.unlink(missing_ok=True)
             return
         self.entries = merged
         self._updates.clear()

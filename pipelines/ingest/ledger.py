@@ -9,7 +9,6 @@ append.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -17,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from pipelines.files import exclusive
 from pipelines.jsonl import cut_torn_tail
 
 from .dropzone import log_ref
@@ -101,21 +101,8 @@ def append_entries(path: Path, entries: Iterable[LedgerEntry]) -> None:
 @contextmanager
 def ingest_lock(lock_path: Path) -> Iterator[None]:
     """One ingestion batch at a time across processes (sensor runs, CLI, schedules)."""
-    with exclusive_lock(lock_path):
+    with exclusive(lock_path):
         yield
-
-
-@contextmanager
-def exclusive_lock(lock_path: Path) -> Iterator[None]:
-    """An exclusive ``flock`` on ``lock_path`` (created if missing) while the block runs;
-    the kernel drops it if the process dies."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("a") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 @dataclass

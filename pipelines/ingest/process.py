@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -33,6 +32,7 @@ import pyarrow.parquet as pq
 from pipelines.config import Settings
 from pipelines.contract import DATASETS, DATASETS_BY_NAME, Dataset, is_known_street, rule
 from pipelines.faults import fault_point
+from pipelines.files import atomic_write_parquet, move_into_place, temp_beside
 
 from .dropzone import (
     FILE,
@@ -368,7 +368,7 @@ class _ParquetSink:
 
     def __init__(self, target: Path) -> None:
         self.target = target
-        self.tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        self.tmp = temp_beside(target)
         self._writer: pq.ParquetWriter | None = None
 
     def write(self, frame: pl.DataFrame) -> None:
@@ -389,9 +389,7 @@ class _ParquetSink:
             return False
         self._writer.close()
         self._writer = None
-        with self.tmp.open("rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(self.tmp, self.target)
+        move_into_place(self.tmp, self.target)
         return True
 
     def abort(self) -> None:
@@ -456,16 +454,6 @@ def _land_sliced(
         for sink in sinks:
             sink.abort()
         raise
-
-
-def atomic_write_parquet(frame: pl.DataFrame, target: Path) -> None:
-    """Write then rename: a reader (or a crash) never sees half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    frame.write_parquet(tmp, compression="zstd", compression_level=1, statistics=True)
-    with tmp.open("rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
 
 
 def ensure_landing_schemas(settings: Settings) -> None:

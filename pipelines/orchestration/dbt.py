@@ -17,7 +17,6 @@ tests may call it first. For a deployment, run it (or ``dagster-dbt project
 prepare-and-package``) at build time so no code server parses at start-up.
 """
 
-import fcntl
 import hashlib
 import importlib.metadata
 import json
@@ -38,6 +37,7 @@ from packaging import version
 from pipelines.alerts.rulefile import load_rules
 from pipelines.config import Settings
 from pipelines.faults import fault_point
+from pipelines.files import exclusive
 from pipelines.ingest.ledger import Status, read_ledger
 from pipelines.quality.verdicts import unchecked
 from pipelines.warehouse import build_state
@@ -139,18 +139,12 @@ def prepare_manifest(project: DbtProject = DBT_PROJECT, *, force: bool = False) 
 
     Safe to call from several processes: one parses under a file lock, the others wait
     and find it fresh. Returns the manifest path."""
-    lock_path = project.project_dir / project.target_path / ".prepare.lock"
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("a") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            if force or manifest_is_stale(project):
-                with dbt_environment():
-                    dbt_resource(project).cli(
-                        ["parse", "--quiet"], target_path=project.target_path, raise_on_error=True
-                    ).wait()
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    with exclusive(project.project_dir / project.target_path / ".prepare.lock"):
+        if force or manifest_is_stale(project):
+            with dbt_environment():
+                dbt_resource(project).cli(
+                    ["parse", "--quiet"], target_path=project.target_path, raise_on_error=True
+                ).wait()
     if not project.manifest_path.exists():
         raise FileNotFoundError(f"dbt parse wrote no manifest at {project.manifest_path}")
     return project.manifest_path

@@ -5,12 +5,12 @@ with nothing new does not need it)."""
 
 import hashlib
 import json
-import os
 import shutil
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from pipelines.files import replacing
 from pipelines.warehouse import build_state
 
 from .dbt import WAREHOUSE_POOL, build_target_path, build_vars, dbt_environment
@@ -43,10 +43,8 @@ def build_dbt_docs_asset(models: dg.AssetsDefinition) -> dg.AssetsDefinition:
         with dbt_environment(settings):
             dbt.cli(["docs", "generate", "--static", "--vars", dbt_vars], target_path=target,
                     raise_on_error=True).wait()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".index.{os.getpid()}.tmp")
-        shutil.copyfile(target / "static_index.html", tmp)
-        os.replace(tmp, out)
+        with replacing(out) as tmp:
+            shutil.copyfile(target / "static_index.html", tmp)
         if built_from is None:
             stamp.unlink(missing_ok=True)
         else:

@@ -21,8 +21,6 @@ A flock is only as good as the file system's: keep ``UNION_DATA_DIR`` on a local
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import json
 import logging
 import os
@@ -36,6 +34,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+
+from pipelines.files import Lock, atomic_write_text, exclusive
 
 from .run_recovery import pid_alive, reclaim_dead_runs
 
@@ -81,10 +81,7 @@ def read_holder(data_dir: Path) -> Holder | None:
 
 
 def _write_holder(data_dir: Path, holder: Holder) -> None:
-    target = holder_path(data_dir)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(asdict(holder), sort_keys=True), encoding="utf-8")
-    os.replace(tmp, target)
+    atomic_write_text(holder_path(data_dir), json.dumps(asdict(holder), sort_keys=True))
 
 
 def _clear_holder(data_dir: Path, holder: Holder) -> None:
@@ -92,20 +89,10 @@ def _clear_holder(data_dir: Path, holder: Holder) -> None:
         holder_path(data_dir).unlink(missing_ok=True)
 
 
-def _try_lock(fd: int) -> bool:
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            raise
-        return False
-    return True
-
-
 _FREE = Holder("", 0, "", "")  # sentinel: the lock came free while looking for its holder
 
 
-def _current_holder(data_dir: Path, fd: int, patience: float = 2.0) -> Holder | None:
+def _current_holder(data_dir: Path, lock: Lock, patience: float = 2.0) -> Holder | None:
     """The live holder of the lock, for the waiting message. A holder writes its side
     file just after taking the lock, and a killed one leaves a stale file behind: look
     for a moment for a holder whose process is alive. Returns ``_FREE`` (holding the
@@ -118,7 +105,7 @@ def _current_holder(data_dir: Path, fd: int, patience: float = 2.0) -> Holder | 
         if time.monotonic() > deadline:
             return None
         time.sleep(0.05)
-        if _try_lock(fd):
+        if lock.try_acquire():
             return _FREE
 
 
@@ -133,17 +120,14 @@ def pipeline_lock(
     a timeout) while another process holds it. ``on_wait`` is called once, before
     waiting, with the holder if known. Yields the holder waited for, or None when the
     lock was free."""
-    path = lock_path(data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     waited_for: Holder | None = None
-    try:
-        if not _try_lock(fd):
-            waited_for = _current_holder(data_dir, fd)
+    with exclusive(lock_path(data_dir), blocking=False) as lock:
+        if not lock.held:
+            waited_for = _current_holder(data_dir, lock)
             if waited_for is not _FREE:
                 if on_wait is not None:
                     on_wait(waited_for)
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                lock.acquire()
             else:
                 waited_for = None
         mine = Holder(run_id, os.getpid(), socket.gethostname(), datetime.now(UTC).isoformat(timespec="seconds"))
@@ -152,8 +136,6 @@ def pipeline_lock(
             yield waited_for
         finally:
             _clear_holder(data_dir, mine)
-    finally:
-        os.close(fd)  # closing the only descriptor releases the flock
 
 
 def waiting_line(holder: Holder | None) -> str:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +32,8 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from pipelines.files import replacing
 
 KEY = ["indicator_code", "area_code", "period_type", "period_start"]
 # what makes a new version: the numbers and the verdict, not who computed them or when
@@ -168,12 +169,8 @@ def _published_rows(published: Path | None) -> pl.DataFrame | None:
 
 
 def _atomic_write(table: pa.Table, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    pq.write_table(table, tmp)
-    with tmp.open("rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
+    with replacing(target) as tmp:
+        pq.write_table(table, tmp)
 
 
 def values_fingerprint(values: pl.DataFrame) -> str:

@@ -27,8 +27,8 @@ import polars as pl
 
 from pipelines.config import Settings
 from pipelines.contract import DATASETS_BY_NAME, Dataset
+from pipelines.files import atomic_write_parquet
 from pipelines.ingest.ledger import LedgerEntry, Status, read_ledger
-from pipelines.ingest.process import atomic_write_parquet
 
 from .suites import MIN_SNAPSHOT_RATIO
 from .verdicts import Verdict, _label, blocked_submissions, results_path, unchecked

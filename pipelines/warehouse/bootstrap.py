@@ -32,12 +32,12 @@ import duckdb
 import polars as pl
 
 from pipelines.config import Settings
+from pipelines.files import atomic_write_parquet
 from pipelines.ingest.model import PROBLEM_SCHEMA
 from pipelines.ingest.process import (
     SEQ,
     STREET,
     SUBMISSION,
-    atomic_write_parquet,
     ensure_landing_schemas,
 )
 from pipelines.quality.verdicts import Verdict

@@ -43,7 +43,7 @@ from pathlib import Path
 import xlsxwriter
 
 from pipelines.contract import STREETS, Column, ColumnType, Dataset, get_dataset
-from pipelines.generate.district import make_id, make_uscc
+from pipelines.generate.identifiers import make_id, make_uscc
 
 STREET_CODES: tuple[str, ...] = tuple(s.code for s in STREETS)
 AS_OF = date(2015, 12, 31)
