@@ -19,6 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.contract import STREETS, is_known_street
+from pipelines.contract.datasets import CASE_CLOSED_STATUS
 
 from .identifiers import id_check_char, make_uscc
 from .model import PlantedSignal
@@ -378,7 +379,7 @@ def _first_version_here(t: Target) -> bool:
 
 
 def _closed(t: Target) -> bool:
-    return (t.get("status") in ("调解成功", "调解不成", "撤回", "转仲裁") and t.get("closed_date") is not None
+    return (t.get("status") in CASE_CLOSED_STATUS and t.get("closed_date") is not None
             and _first_version_here(t))
 
 

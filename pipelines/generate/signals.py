@@ -15,6 +15,8 @@ import random
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
+from pipelines.contract.datasets import CASE_DECIDED_STATUS, CASE_SUCCESS_STATUS
+
 from .events import EventRecord, event, money
 from .identifiers import make_uscc
 from .model import District, PlantedSignal, SignalPlanter, StreetData
@@ -214,16 +216,15 @@ def plant_success_rate_drop(district: District, rng: random.Random) -> None:
     """W08 蓝: successes closed in Q3 and failures closed in Q4 until DC13 falls 20 points
     or more with at least 12 cases counted in each quarter; all closed before December."""
     sd = street_for(district, "W08")
-    counted = ("调解成功", "调解不成", "转仲裁")
 
     def tally(q_start: date, q_end: date) -> tuple[int, int]:
         finals = [r.versions[-1][1] for r in sd.events["dispute_cases"]]
         done = [
             f
             for f in finals
-            if f["status"] in counted and f["closed_date"] and q_start <= f["closed_date"] <= q_end
+            if f["status"] in CASE_DECIDED_STATUS and f["closed_date"] and q_start <= f["closed_date"] <= q_end
         ]
-        return sum(f["status"] == "调解成功" for f in done), len(done)
+        return sum(f["status"] == CASE_SUCCESS_STATUS for f in done), len(done)
 
     s3, n3 = tally(date(2015, 7, 1), date(2015, 9, 30))
     s4, n4 = tally(date(2015, 10, 1), date(2015, 12, 31))
