@@ -252,3 +252,23 @@ def test_dbt_build_passes_on_a_fresh_empty_install(settings: Settings, tmp_path:
         assert con.sql("select count(*) from marts.dim_street").fetchall() == [(17,)]
         # the monthly grid still has every street for the as-of month
         assert con.sql("select count(*) from marts.fct_street_monthly").fetchall() == [(17,)]
+
+
+def test_each_source_table_has_one_door_and_only_staging_doors_read_sources() -> None:
+    """jaffle-shop's rule: a source table is read by exactly one model, its staging
+    ``stg_<source>__<table>`` (for landing: ``stg_landing__<dataset>``); every other model
+    reads the door."""
+    from pipelines.orchestration.dbt import prepare_manifest
+
+    manifest = json.loads(prepare_manifest().read_text(encoding="utf-8"))
+    readers: dict[str, list[dict]] = {uid: [] for uid in manifest["sources"]}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model":
+            continue
+        for dep in node["depends_on"]["nodes"]:
+            if dep.startswith("source."):
+                readers[dep].append(node)
+    for uid, models in sorted(readers.items()):
+        source = manifest["sources"][uid]
+        door = f"stg_{source['source_name']}__{source['name']}"
+        assert [(m["name"], m["fqn"][1]) for m in models] == [(door, "staging")], uid

@@ -16,15 +16,14 @@ with effective_submissions as (
 ),
 
 landed_rows as (
-    select
-        {{ landed_columns(dataset) }}
-    from {{ source('landing', dataset) }}
-    where _submission_sha256 in (select submission_sha256 from effective_submissions)
+    select *
+    from {{ ref('stg_landing__' ~ dataset) }}
+    where submission_sha256 in (select submission_sha256 from effective_submissions)
     {%- if new_only is not none %}
         {%- if new_only | length == 0 %}
         and false
         {%- else %}
-        and _submission_sha256 in (
+        and submission_sha256 in (
             {%- for sha in new_only %}'{{ sha }}'{{ ", " if not loop.last }}{% endfor -%}
         )
         {%- endif %}

@@ -10,11 +10,13 @@ next build compares and runs only:
 - every model reading the pipeline's own audit sources (the ingestion ledger, quality
   verdicts and row problems change with every drop): the audit models,
   ``stg_accepted_submissions``, ``indicator_manifest``;
-- every model reading the landing data of a dataset whose fingerprint changed;
+- every model reading the landing data of a dataset whose fingerprint changed (its
+  staging door ``stg_landing__<dataset>``, the one model reading the landing source);
 - every model downstream of a model that runs, except through a model partitioned by
   dataset (``meta.union.partitioned_by_dataset``: ``stg_accepted_submissions``), whose
   readers only see their own datasets' rows: such a reader runs when one of its datasets
-  changed (those whose landing data it reads, or ``meta.union.reads_datasets``);
+  changed (those whose landing data it reads, itself or through a door, or
+  ``meta.union.reads_datasets``);
 - the tests of the models that run (any parent), but not the tests tagged ``full_scan``
   (uniqueness over the tens of millions of member rows; they run in full builds).
 
@@ -90,6 +92,17 @@ class DbtGraph:
             )
         return cls(nodes)
 
+    def landing_scope(self, node: Node) -> frozenset[str]:
+        """The datasets whose landing rows ``node`` reads: directly, or through a staging
+        door (``stg_landing__<dataset>``, a model that reads one landing source and no
+        other model)."""
+        scope = set(node.landing_datasets)
+        for parent_id in node.parents:
+            parent = self.nodes.get(parent_id)
+            if parent is not None and parent.landing_datasets and not parent.parents:
+                scope |= parent.landing_datasets
+        return frozenset(scope)
+
     def models_in_order(self) -> list[Node]:
         """Models, parents before children."""
         order: list[Node] = []
@@ -133,7 +146,7 @@ def models_to_run(graph: DbtGraph, changed: frozenset[str], audit_changed: bool 
     (and, with ``audit_changed``, the audit inputs)."""
     run: set[str] = set()
     for node in graph.models_in_order():
-        scope = node.reads_datasets if node.reads_datasets is not None else node.landing_datasets
+        scope = node.reads_datasets if node.reads_datasets is not None else graph.landing_scope(node)
         needed = (node.reads_always_changed and audit_changed) or bool(node.landing_datasets & changed)
         for parent_id in node.parents:
             if needed or parent_id not in run:

@@ -37,6 +37,8 @@ from pipelines.contract.datasets import (
 )
 from pipelines.contract.streets import DISTRICT_CODE, DISTRICT_NAME
 from pipelines.ingest.ledger import LedgerEntry
+from pipelines.ingest.model import LINE, PROBLEM_SCHEMA
+from pipelines.ingest.process import STREET, SUBMISSION
 from pipelines.quality.verdicts import Verdict
 
 DBT_DIR = "dbt_project"
@@ -134,6 +136,21 @@ def _quality_location() -> str:
     read = f"read_parquet('{DATA_DIR_JINJA}/quality/results/**/*.parquet', union_by_name=true)"
     named = ", ".join(f"'{c}'" for c in QUALITY_NAMED_COLUMNS)
     return f"(select columns(lambda c: c not in ({named})) from {read})"
+
+
+PROBLEM_DOCS = {
+    LINE: "行号 (line in the file)",
+    "column": "问题所在列（英文列名） (column)",
+    "code": "规则代码，见 docs/rules.md (rule code)",
+    "severity": "quarantine 隔离 / warning 提示 (severity)",
+    SUBMISSION: "上报文件 SHA-256 (submission)",
+    STREET: "上报街道 (submitting street)",
+}
+
+
+def _problem_columns() -> list[str]:
+    """The columns of a problems file: the problem, then the submission and street."""
+    return [*PROBLEM_SCHEMA, SUBMISSION, STREET]
 
 
 LEDGER_DOCS = {
@@ -247,6 +264,22 @@ def render_sources_yml() -> str:
             "columns": [{"name": f.name, "description": QUALITY_DOCS[f.name]} for f in dataclasses.fields(Verdict)],
         },
     ]
+    problems_tables = [
+        {
+            "name": "row_problems",
+            "description": "每个上报文件的行级问题：行号、列、规则代码、严重程度（不含原始值） "
+            "(one row per line, column and rule; never the values)",
+            "config": {
+                "meta": {
+                    "external_location": f"read_parquet('{DATA_DIR_JINJA}/problems/**/*.parquet', union_by_name=true)",
+                    "formatter": "template",
+                    # written by the ingestion step, alongside the ledger
+                    "dagster": {"asset_key": ["audit", "row_problems"]},
+                }
+            },
+            "columns": [{"name": c, "description": PROBLEM_DOCS[c]} for c in _problem_columns()],
+        },
+    ]
     doc = {
         "version": 2,
         "sources": [
@@ -260,6 +293,11 @@ def render_sources_yml() -> str:
                 "name": "pipeline_audit",
                 "description": "审计输入：入库台账与数据质量检查结果 (the ingestion ledger and the quality verdicts)",
                 "tables": audit_tables,
+            },
+            {
+                "name": "problems",
+                "description": "行级问题清单（不含原始值） (row problems per submission, no raw values)",
+                "tables": problems_tables,
             },
         ],
     }
@@ -400,30 +438,8 @@ from landed_rows
         head.append(f"-- Upserts: the latest accepted version of each {d.key} per street (highest ingest_seq,")
         head.append("-- then highest line number); version_count and first_ingest_seq keep the history visible.")
         body = f"""
-with accepted_submissions as (
-    select submission_sha256
-    from {{{{ ref('stg_accepted_submissions') }}}}
-    where dataset = '{d.name}'
-),
-
-landed_rows as (
-    select
-        {{{{ landed_columns('{d.name}') }}}}
-    from {{{{ source('landing', '{d.name}') }}}}
-    where _submission_sha256 in (select submission_sha256 from accepted_submissions)
-),
-
-ranked_versions as (
-    select
-        *,
-        row_number() over record_versions as version_rank,
-        count(*) over (partition by street_code, {d.key}) as version_count,
-        min(ingest_seq) over (partition by street_code, {d.key}) as first_ingest_seq
-    from landed_rows
-    window record_versions as (
-        partition by street_code, {d.key}
-        order by ingest_seq desc, line_number desc
-    )
+with ranked_versions as (
+    {{{{ ranked_event_versions('{d.name}', '{d.key}') }}}}
 )
 
 select
@@ -432,6 +448,49 @@ from ranked_versions
 where version_rank = 1
 """
     return "\n".join(head) + "\n" + body.strip("\n") + "\n"
+
+
+def render_landing_door_sql(d: Dataset) -> str:
+    """``stg_landing__<dataset>``: every landed row of every submission, renamed and cast
+    (personal columns left out, the resident ID hashed): the only model reading the
+    dataset's landing source. A view: the models filter it, DuckDB pushes the filters
+    into the Parquet scan."""
+    return "\n".join([
+        f"-- {GENERATED}",
+        f"-- {d.zh} ({d.name}): every landed row of every submission, renamed and cast; the one",
+        f"-- door to source('landing', '{d.name}'). The models choose the submissions they read.",
+        "{{ config(materialized='view') }}",
+        "",
+        "select",
+        f"    {{{{ landed_columns('{d.name}') }}}}",
+        f"from {{{{ source('landing', '{d.name}') }}}}",
+    ]) + "\n"
+
+
+def _door(source: str, table: str, columns: list[str], doc: str) -> str:
+    cols = ",\n".join(f'    "{c}"' if c == "column" else f"    {c}" for c in columns)
+    return "\n".join([
+        f"-- {GENERATED}",
+        f"-- {doc}: the one door to source('{source}', '{table}').",
+        "{{ config(materialized='view') }}",
+        "",
+        "select",
+        cols,
+        f"from {{{{ source('{source}', '{table}') }}}}",
+    ]) + "\n"
+
+
+def audit_doors() -> dict[str, Callable[[], str]]:
+    """``stg_<source>__<table>`` for the audit sources (ledger, verdicts, problems)."""
+    return {
+        "stg_pipeline_audit__ingestion_ledger": lambda: _door(
+            "pipeline_audit", "ingestion_ledger", _ledger_columns(), "入库台账 (the ingestion ledger)"),
+        "stg_pipeline_audit__quality_results": lambda: _door(
+            "pipeline_audit", "quality_results", [f.name for f in dataclasses.fields(Verdict)],
+            "数据质量检查结果 (the quality verdicts)"),
+        "stg_problems__row_problems": lambda: _door(
+            "problems", "row_problems", _problem_columns(), "行级问题清单 (the row problems)"),
+    }
 
 
 def _indent(cols: list[str]) -> str:
@@ -567,4 +626,8 @@ def dbt_artifacts() -> dict[str, Callable[[], str]]:
     }
     for d in DATASETS:
         out[f"{DBT_DIR}/models/staging/stg_{d.name}.sql"] = (lambda d=d: render_stg_sql(d))
+        out[f"{DBT_DIR}/models/staging/doors/stg_landing__{d.name}.sql"] = (
+            lambda d=d: render_landing_door_sql(d))
+    for name, render in audit_doors().items():
+        out[f"{DBT_DIR}/models/staging/doors/{name}.sql"] = render
     return out

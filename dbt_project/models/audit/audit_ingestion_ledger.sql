@@ -2,7 +2,7 @@
 -- A file is named by its file reference (folders, a digest of the path, the extension):
 -- the street's own file name, which may carry a person's name, stays in the ledger file.
 with ledger_lines as (
-    select * from {{ source('pipeline_audit', 'ingestion_ledger') }}
+    select * from {{ ref('stg_pipeline_audit__ingestion_ledger') }}
     where seq is not null
 )
 

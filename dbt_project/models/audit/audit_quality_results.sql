@@ -1,12 +1,12 @@
 -- Every verdict of every expectation on every checked submission. The file reference
 -- comes from the ledger (verdict files written before it existed have none).
 with verdicts as (
-    select * from {{ source('pipeline_audit', 'quality_results') }}
+    select * from {{ ref('stg_pipeline_audit__quality_results') }}
     where submission_sha256 is not null
 ),
 
 ledger_files as (
-    select sha256, file_ref from {{ source('pipeline_audit', 'ingestion_ledger') }}
+    select sha256, file_ref from {{ ref('stg_pipeline_audit__ingestion_ledger') }}
     where status = 'loaded' and sha256 is not null
     qualify row_number() over (partition by sha256 order by seq) = 1
 )

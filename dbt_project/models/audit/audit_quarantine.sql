@@ -1,11 +1,11 @@
 -- One row per quarantined row: where it was and every reason, never its values.
 with quarantine_problems as (
-    select * from {{ source('problems', 'row_problems') }}
+    select * from {{ ref('stg_problems__row_problems') }}
     where severity = 'quarantine' and _submission_sha256 is not null
 ),
 
 ledger_files as (
-    select sha256, file_ref, dataset from {{ source('pipeline_audit', 'ingestion_ledger') }}
+    select sha256, file_ref, dataset from {{ ref('stg_pipeline_audit__ingestion_ledger') }}
     where status = 'loaded'
 )
 

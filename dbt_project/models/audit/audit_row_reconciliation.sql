@@ -30,8 +30,8 @@ submissions as (
 
 landed as (
     {%- for dataset in events + (registries.keys() | list) %}
-    select '{{ dataset }}' as dataset, _submission_sha256 as submission_sha256, count(*) as landed_rows
-    from {{ source('landing', dataset) }}
+    select '{{ dataset }}' as dataset, submission_sha256, count(*) as landed_rows
+    from {{ ref('stg_landing__' ~ dataset) }}
     group by all
     {{ 'union all' if not loop.last }}
     {%- endfor %}

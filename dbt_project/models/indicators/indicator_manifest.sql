@@ -14,7 +14,7 @@ with loaded as (
         cast(file_ref as varchar) as file_ref,
         try_cast(as_of_date as date) as as_of_date,
         cast(rows_loaded as bigint) as rows_loaded
-    from {{ source('pipeline_audit', 'ingestion_ledger') }}
+    from {{ ref('stg_pipeline_audit__ingestion_ledger') }}
     where status = 'loaded' and sha256 is not null
     qualify row_number() over (partition by sha256 order by seq) = 1
 ),

@@ -9,10 +9,9 @@ with accepted_submissions as (
 ),
 
 facility_versions as (
-    select
-        {{ landed_columns('facilities') }}
-    from {{ source('landing', 'facilities') }}
-    where _submission_sha256 in (select submission_sha256 from accepted_submissions)
+    select *
+    from {{ ref('stg_landing__facilities') }}
+    where submission_sha256 in (select submission_sha256 from accepted_submissions)
 )
 
 select

@@ -18,7 +18,7 @@ with ledger_entries as (
         cast(rows_read as bigint) as rows_read,
         cast(rows_loaded as bigint) as rows_loaded,
         cast(rows_quarantined as bigint) as rows_quarantined
-    from {{ source('pipeline_audit', 'ingestion_ledger') }}
+    from {{ ref('stg_pipeline_audit__ingestion_ledger') }}
     where status = 'loaded'
         and sha256 is not null
         and dataset is not null
@@ -39,7 +39,7 @@ quality_verdicts as (
         count(*) filter (where not success and severity = 'critical') as critical_failures,
         count(*) filter (where not success and severity <> 'critical') as warning_failures,
         max(cast(checked_at as varchar)) as checked_at
-    from {{ source('pipeline_audit', 'quality_results') }}
+    from {{ ref('stg_pipeline_audit__quality_results') }}
     where submission_sha256 is not null
     group by 1
 ),

@@ -2,30 +2,8 @@
 -- 困难职工帮扶 (hardship_cases, event, key aid_id).
 -- Upserts: the latest accepted version of each aid_id per street (highest ingest_seq,
 -- then highest line number); version_count and first_ingest_seq keep the history visible.
-with accepted_submissions as (
-    select submission_sha256
-    from {{ ref('stg_accepted_submissions') }}
-    where dataset = 'hardship_cases'
-),
-
-landed_rows as (
-    select
-        {{ landed_columns('hardship_cases') }}
-    from {{ source('landing', 'hardship_cases') }}
-    where _submission_sha256 in (select submission_sha256 from accepted_submissions)
-),
-
-ranked_versions as (
-    select
-        *,
-        row_number() over record_versions as version_rank,
-        count(*) over (partition by street_code, aid_id) as version_count,
-        min(ingest_seq) over (partition by street_code, aid_id) as first_ingest_seq
-    from landed_rows
-    window record_versions as (
-        partition by street_code, aid_id
-        order by ingest_seq desc, line_number desc
-    )
+with ranked_versions as (
+    {{ ranked_event_versions('hardship_cases', 'aid_id') }}
 )
 
 select

@@ -2,30 +2,8 @@
 -- 平台派单 (hotline_tickets, event, key ticket_id).
 -- Upserts: the latest accepted version of each ticket_id per street (highest ingest_seq,
 -- then highest line number); version_count and first_ingest_seq keep the history visible.
-with accepted_submissions as (
-    select submission_sha256
-    from {{ ref('stg_accepted_submissions') }}
-    where dataset = 'hotline_tickets'
-),
-
-landed_rows as (
-    select
-        {{ landed_columns('hotline_tickets') }}
-    from {{ source('landing', 'hotline_tickets') }}
-    where _submission_sha256 in (select submission_sha256 from accepted_submissions)
-),
-
-ranked_versions as (
-    select
-        *,
-        row_number() over record_versions as version_rank,
-        count(*) over (partition by street_code, ticket_id) as version_count,
-        min(ingest_seq) over (partition by street_code, ticket_id) as first_ingest_seq
-    from landed_rows
-    window record_versions as (
-        partition by street_code, ticket_id
-        order by ingest_seq desc, line_number desc
-    )
+with ranked_versions as (
+    {{ ranked_event_versions('hotline_tickets', 'ticket_id') }}
 )
 
 select

@@ -2,30 +2,8 @@
 -- 法律服务 (legal_services, event, key service_id).
 -- Upserts: the latest accepted version of each service_id per street (highest ingest_seq,
 -- then highest line number); version_count and first_ingest_seq keep the history visible.
-with accepted_submissions as (
-    select submission_sha256
-    from {{ ref('stg_accepted_submissions') }}
-    where dataset = 'legal_services'
-),
-
-landed_rows as (
-    select
-        {{ landed_columns('legal_services') }}
-    from {{ source('landing', 'legal_services') }}
-    where _submission_sha256 in (select submission_sha256 from accepted_submissions)
-),
-
-ranked_versions as (
-    select
-        *,
-        row_number() over record_versions as version_rank,
-        count(*) over (partition by street_code, service_id) as version_count,
-        min(ingest_seq) over (partition by street_code, service_id) as first_ingest_seq
-    from landed_rows
-    window record_versions as (
-        partition by street_code, service_id
-        order by ingest_seq desc, line_number desc
-    )
+with ranked_versions as (
+    {{ ranked_event_versions('legal_services', 'service_id') }}
 )
 
 select

@@ -1,0 +1,8 @@
+-- Generated from pipelines/contract by `union-warehouse contract-sync`; do not edit.
+-- 集体合同 (collective_contracts): every landed row of every submission, renamed and cast; the one
+-- door to source('landing', 'collective_contracts'). The models choose the submissions they read.
+{{ config(materialized='view') }}
+
+select
+    {{ landed_columns('collective_contracts') }}
+from {{ source('landing', 'collective_contracts') }}

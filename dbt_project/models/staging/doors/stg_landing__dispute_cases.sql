@@ -1,0 +1,8 @@
+-- Generated from pipelines/contract by `union-warehouse contract-sync`; do not edit.
+-- 劳动争议调解案件 (dispute_cases): every landed row of every submission, renamed and cast; the one
+-- door to source('landing', 'dispute_cases'). The models choose the submissions they read.
+{{ config(materialized='view') }}
+
+select
+    {{ landed_columns('dispute_cases') }}
+from {{ source('landing', 'dispute_cases') }}

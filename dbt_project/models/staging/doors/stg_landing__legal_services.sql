@@ -1,0 +1,8 @@
+-- Generated from pipelines/contract by `union-warehouse contract-sync`; do not edit.
+-- 法律服务 (legal_services): every landed row of every submission, renamed and cast; the one
+-- door to source('landing', 'legal_services'). The models choose the submissions they read.
+{{ config(materialized='view') }}
+
+select
+    {{ landed_columns('legal_services') }}
+from {{ source('landing', 'legal_services') }}

@@ -1,0 +1,8 @@
+-- Generated from pipelines/contract by `union-warehouse contract-sync`; do not edit.
+-- 基层工会组织 (union_orgs): every landed row of every submission, renamed and cast; the one
+-- door to source('landing', 'union_orgs'). The models choose the submissions they read.
+{{ config(materialized='view') }}
+
+select
+    {{ landed_columns('union_orgs') }}
+from {{ source('landing', 'union_orgs') }}
