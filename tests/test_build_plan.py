@@ -24,7 +24,10 @@ from pipelines.warehouse.build_plan import (
 DATASETS = ("union_orgs", "members", "street_staff", "collective_contracts", "dispute_cases", "hotline_tickets",
             "legal_services", "training_events", "education_grants", "facilities", "hardship_cases")
 ALWAYS = {"audit_ingestion_ledger", "audit_quality_results", "audit_quarantine", "audit_row_reconciliation",
-          "stg_accepted_submissions", "indicator_manifest", "indicator_values"}
+          "stg_accepted_submissions", "indicator_manifest", "indicator_values",
+          # the doors to the audit sources
+          "stg_pipeline_audit__ingestion_ledger", "stg_pipeline_audit__quality_results",
+          "stg_problems__row_problems"}
 
 
 @pytest.fixture(scope="module")

@@ -453,13 +453,16 @@ where version_rank = 1
 def render_landing_door_sql(d: Dataset) -> str:
     """``stg_landing__<dataset>``: every landed row of every submission, renamed and cast
     (personal columns left out, the resident ID hashed): the only model reading the
-    dataset's landing source. A view: the models filter it, DuckDB pushes the filters
-    into the Parquet scan."""
+    dataset's landing source. Ephemeral (inlined into its readers): the models filter it,
+    DuckDB pushes the filters into the Parquet scan, and no view in the warehouse needs
+    the hashing key to be read."""
     return "\n".join([
         f"-- {GENERATED}",
         f"-- {d.zh} ({d.name}): every landed row of every submission, renamed and cast; the one",
         f"-- door to source('landing', '{d.name}'). The models choose the submissions they read.",
-        "{{ config(materialized='view') }}",
+        "-- Ephemeral: inlined into its readers (no view that needs the ID-hashing key to open),",
+        "-- and DuckDB pushes their filters into the Parquet scan.",
+        "{{ config(materialized='ephemeral') }}",
         "",
         "select",
         f"    {{{{ landed_columns('{d.name}') }}}}",
@@ -472,7 +475,7 @@ def _door(source: str, table: str, columns: list[str], doc: str) -> str:
     return "\n".join([
         f"-- {GENERATED}",
         f"-- {doc}: the one door to source('{source}', '{table}').",
-        "{{ config(materialized='view') }}",
+        "{{ config(materialized='ephemeral') }}",
         "",
         "select",
         cols,
@@ -480,14 +483,19 @@ def _door(source: str, table: str, columns: list[str], doc: str) -> str:
     ]) + "\n"
 
 
+def _verdict_door_columns() -> list[str]:
+    return [f.name for f in dataclasses.fields(Verdict) if f.name != "error"]
+
+
 def audit_doors() -> dict[str, Callable[[], str]]:
     """``stg_<source>__<table>`` for the audit sources (ledger, verdicts, problems)."""
     return {
         "stg_pipeline_audit__ingestion_ledger": lambda: _door(
             "pipeline_audit", "ingestion_ledger", _ledger_columns(), "入库台账 (the ingestion ledger)"),
+        # a verdict's error text (an expectation that could not run) may quote a file: the
+        # operators read it in the verdict file, the models never see it
         "stg_pipeline_audit__quality_results": lambda: _door(
-            "pipeline_audit", "quality_results", [f.name for f in dataclasses.fields(Verdict)],
-            "数据质量检查结果 (the quality verdicts)"),
+            "pipeline_audit", "quality_results", _verdict_door_columns(), "数据质量检查结果 (the quality verdicts)"),
         "stg_problems__row_problems": lambda: _door(
             "problems", "row_problems", _problem_columns(), "行级问题清单 (the row problems)"),
     }
@@ -572,6 +580,36 @@ def _stg_model(d: Dataset) -> dict:
     }
 
 
+def _untested(columns: list[dict]) -> list[dict]:
+    return [{k: v for k, v in c.items() if k != "data_tests"} for c in columns]
+
+
+def render_doors_yml() -> str:
+    """Docs of the staging doors (ephemeral: no tests, their readers are tested)."""
+    models: list[dict] = []
+    for d in DATASETS:
+        staged = _stg_model(d)["columns"]
+        models.append({
+            "name": f"stg_landing__{d.name}",
+            "description": f"{d.zh}（{d.name}）落地数据：每个上报文件的每一行，重命名与类型转换，不含个人信息列；"
+            f"唯一读取 source('landing', '{d.name}') 的模型（内联，不建视图）。 (every landed row, renamed and cast)",
+            "columns": _untested([c for c in staged if c["name"] not in ("version_count", "first_ingest_seq")]),
+        })
+    audit = {
+        "stg_pipeline_audit__ingestion_ledger": ("入库台账 (the ingestion ledger)", LEDGER_DOCS, _ledger_columns()),
+        "stg_pipeline_audit__quality_results": (
+            "数据质量检查结果 (the quality verdicts)", QUALITY_DOCS, _verdict_door_columns()),
+        "stg_problems__row_problems": ("行级问题清单 (the row problems)", PROBLEM_DOCS, _problem_columns()),
+    }
+    for name, (what, docs, columns) in audit.items():
+        models.append({
+            "name": name,
+            "description": f"{what}：审计输入的唯一入口（内联模型）。 (the one door to the source)",
+            "columns": [{"name": c, "description": docs[c]} for c in columns],
+        })
+    return f"# {GENERATED}\n" + _yaml({"version": 2, "models": models})
+
+
 def render_staging_yml() -> str:
     return f"# {GENERATED}\n" + _yaml({"version": 2, "models": [_stg_model(d) for d in DATASETS]})
 
@@ -630,4 +668,5 @@ def dbt_artifacts() -> dict[str, Callable[[], str]]:
             lambda d=d: render_landing_door_sql(d))
     for name, render in audit_doors().items():
         out[f"{DBT_DIR}/models/staging/doors/{name}.sql"] = render
+    out[f"{DBT_DIR}/models/staging/doors/_doors.yml"] = render_doors_yml
     return out

@@ -1,6 +1,6 @@
 -- Generated from pipelines/contract by `union-warehouse contract-sync`; do not edit.
 -- 入库台账 (the ingestion ledger): the one door to source('pipeline_audit', 'ingestion_ledger').
-{{ config(materialized='view') }}
+{{ config(materialized='ephemeral') }}
 
 select
     seq,

@@ -1,6 +1,6 @@
 -- Generated from pipelines/contract by `union-warehouse contract-sync`; do not edit.
 -- 数据质量检查结果 (the quality verdicts): the one door to source('pipeline_audit', 'quality_results').
-{{ config(materialized='view') }}
+{{ config(materialized='ephemeral') }}
 
 select
     run_id,
@@ -17,6 +17,5 @@ select
     element_count,
     unexpected_count,
     observed_value,
-    examples,
-    error
+    examples
 from {{ source('pipeline_audit', 'quality_results') }}

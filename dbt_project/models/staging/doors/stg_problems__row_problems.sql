@@ -1,6 +1,6 @@
 -- Generated from pipelines/contract by `union-warehouse contract-sync`; do not edit.
 -- 行级问题清单 (the row problems): the one door to source('problems', 'row_problems').
-{{ config(materialized='view') }}
+{{ config(materialized='ephemeral') }}
 
 select
     _line_number,
