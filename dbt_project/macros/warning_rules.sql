@@ -77,3 +77,29 @@
         ('employees_after', 'employees_after'),
     ]) }}
 {%- endmacro %}
+
+{#
+  Each street's latest two snapshot dates on or before the as-of date, from a relation
+  with (street_code, as_of_date): one row per street that has two, with
+  previous_snapshot and snapshot. Emits a query (use it as a CTE body).
+#}
+{% macro latest_two_snapshots(relation) -%}
+    select
+        street_code,
+        max(case when recency = 2 then as_of_date end) as previous_snapshot,
+        max(case when recency = 1 then as_of_date end) as snapshot
+    from (
+        select
+            dates.street_code,
+            dates.as_of_date,
+            row_number() over (partition by dates.street_code order by dates.as_of_date desc) as recency
+        from (
+            select distinct street_code, as_of_date
+            from {{ relation }}
+            where as_of_date <= {{ warning_as_of() }}
+        ) as dates
+    ) as ranked
+    where recency <= 2
+    group by street_code
+    having count(*) = 2
+{%- endmacro %}

@@ -24,27 +24,8 @@ member_counts as (
     select * from {{ ref('fct_membership_counts') }}
 ),
 
-member_dates as (
-    select distinct member_counts.street_code, member_counts.as_of_date
-    from member_counts
-    cross join params
-    where member_counts.as_of_date <= params.as_of_date
-),
-
-member_ranked as (
-    select *, row_number() over (partition by street_code order by as_of_date desc) as recency
-    from member_dates
-),
-
 member_pairs as (
-    select
-        street_code,
-        max(case when recency = 2 then as_of_date end) as previous_snapshot,
-        max(case when recency = 1 then as_of_date end) as snapshot
-    from member_ranked
-    where recency <= 2
-    group by street_code
-    having count(*) = 2
+    {{ latest_two_snapshots("member_counts") }}
 ),
 
 member_falls as (

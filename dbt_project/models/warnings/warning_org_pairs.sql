@@ -1,35 +1,12 @@
 -- Each org in its street's latest two union-registry snapshots on or before the as-of
 -- date (before = the earlier, after = the later), for W06 and W07.
 
-with params as (
-    select {{ warning_as_of() }} as as_of_date
-),
-
-snapshots as (
+with snapshots as (
     select * from {{ ref('int_org_snapshots') }}
 ),
 
-snapshot_dates as (
-    select distinct snapshots.street_code, snapshots.as_of_date
-    from snapshots
-    cross join params
-    where snapshots.as_of_date <= params.as_of_date
-),
-
-ranked as (
-    select *, row_number() over (partition by street_code order by as_of_date desc) as recency
-    from snapshot_dates
-),
-
 pairs as (
-    select
-        street_code,
-        max(case when recency = 2 then as_of_date end) as previous_snapshot,
-        max(case when recency = 1 then as_of_date end) as snapshot
-    from ranked
-    where recency <= 2
-    group by street_code
-    having count(*) = 2
+    {{ latest_two_snapshots("snapshots") }}
 )
 
 select
