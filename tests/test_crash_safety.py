@@ -394,6 +394,15 @@ def test_a_run_killed_at_each_step_recovers_to_the_clean_runs_warehouse(
     assert [p.name for p in history.publish_files()] == ["00000001.parquet"]
 
 
+@pytest.mark.slow
+def test_logs_and_run_metadata_hold_no_personal_data(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The uninterrupted run's logs and run metadata hold no personal data (the check is
+    in tests/test_logs_no_pii.py; it runs here, in the module that made the run)."""
+    from .test_logs_no_pii import check_logs_and_run_metadata_hold_no_personal_data
+
+    check_logs_and_run_metadata_hold_no_personal_data(tmp_path_factory)
+
+
 # --- the history a killed publish leaves ----------------------------------------------------
 
 
