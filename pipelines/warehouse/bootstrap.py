@@ -89,13 +89,15 @@ def heal_working_warehouse(settings: Settings) -> bool:
     try:
         with duckdb.connect(str(path)) as con:
             con.sql("select count(*) from duckdb_tables()").fetchall()
-            [(block_size, total_blocks)] = con.sql(
-                "select block_size, total_blocks from pragma_database_size() "
+            [(block_size, used_blocks)] = con.sql(
+                "select block_size, used_blocks from pragma_database_size() "
                 "where database_name = current_database()"
             ).fetchall()
         # a truncated file still opens (its catalog may sit in the first blocks) but is
-        # shorter than its three 4 KiB headers and the blocks its header counts
-        if path.stat().st_size >= _HEADERS_BYTES + int(block_size) * int(total_blocks):
+        # shorter than its three 4 KiB headers and the blocks in use. Not the total: DuckDB
+        # cuts free blocks off the end of a healthy file and still counts them (a healthy
+        # warehouse of 71 used and 14 free blocks was 14 blocks "short" and moved aside).
+        if path.stat().st_size >= _HEADERS_BYTES + int(block_size) * int(used_blocks):
             return False
         reason = "truncated"
     except duckdb.Error as exc:
