@@ -50,35 +50,41 @@ def _levelled(findings: Iterable[Finding], rule: RuleConfig) -> list[Firing]:
     return [f for f in (fire(x, rule) for x in findings) if f is not None]
 
 
-def built_as_of(con: duckdb.DuckDBPyConnection) -> date:
-    """The as-of date the warehouse's warning findings were built for."""
+def _recorded_parameters(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    """The rows of ``warnings.warning_parameters`` the build wrote (the as-of date under
+    rule code '')."""
     try:
-        [(value,)] = con.execute(
-            f"select param_value from {PARAMETERS_TABLE} where rule_code = '' "
-            "and param_name = 'as_of_date'"
-        ).fetchall()
-    except (duckdb.CatalogException, ValueError) as exc:
-        raise FindingsOutOfDate(
-            f"the working warehouse has no warning findings ({FINDINGS_TABLE}): build it first"
-        ) from exc
-    return date.fromisoformat(value)
-
-
-def labour_findings(con: duckdb.DuckDBPyConnection, as_of: date, rules: RuleSet) -> list[Finding]:
-    """What the warehouse's rule models found, once checked to be as of ``as_of`` with
-    the parameters of ``rules`` (:class:`FindingsOutOfDate` otherwise)."""
-    try:
-        recorded = con.execute(
+        return con.execute(
             f"select rule_code, param_name, param_value from {PARAMETERS_TABLE}"
         ).fetchall()
     except duckdb.CatalogException as exc:
         raise FindingsOutOfDate(
             f"the working warehouse has no warning findings ({FINDINGS_TABLE}): build it first"
         ) from exc
-    built_as_of = sorted(v for code, name, v in recorded if code == "" and name == "as_of_date")
-    if built_as_of != [as_of.isoformat()]:
+
+
+def _as_of_dates(recorded: list[tuple[str, str, str]]) -> list[str]:
+    return sorted(v for code, name, v in recorded if code == "" and name == "as_of_date")
+
+
+def built_as_of(con: duckdb.DuckDBPyConnection) -> date:
+    """The as-of date the warehouse's warning findings were built for."""
+    dates = _as_of_dates(_recorded_parameters(con))
+    if len(dates) != 1:
         raise FindingsOutOfDate(
-            f"the warehouse's warning findings are as of {', '.join(built_as_of) or 'no date'}, "
+            f"the working warehouse has no warning findings ({FINDINGS_TABLE}): build it first"
+        )
+    return date.fromisoformat(dates[0])
+
+
+def labour_findings(con: duckdb.DuckDBPyConnection, as_of: date, rules: RuleSet) -> list[Finding]:
+    """What the warehouse's rule models found, once checked to be as of ``as_of`` with
+    the parameters of ``rules`` (:class:`FindingsOutOfDate` otherwise)."""
+    recorded = _recorded_parameters(con)
+    dates = _as_of_dates(recorded)
+    if dates != [as_of.isoformat()]:
+        raise FindingsOutOfDate(
+            f"the warehouse's warning findings are as of {', '.join(dates) or 'no date'}, "
             f"not {as_of.isoformat()}: build the warehouse as of {as_of.isoformat()} first"
         )
     if sorted(r for r in recorded if r[0]) != sorted(rules.parameter_rows()):

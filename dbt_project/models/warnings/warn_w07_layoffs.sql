@@ -7,7 +7,6 @@
 
 with params as (
     select
-        {{ warning_as_of() }} as as_of_date,
         {{ warning_param('W07', 'employee_fall_min', 'integer') }} as employee_fall_min,
         {{ warning_param('W07', 'employee_fall_share', 'double') }} as employee_fall_share,
         {{ warning_param('W07', 'employee_share_min_base', 'integer') }} as employee_share_min_base,
