@@ -26,8 +26,8 @@ from pipelines.warehouse.bootstrap import ensure_dbt_inputs
 from pipelines.warehouse.dbt_sources import (
     dbt_artifacts,
     file_ref_sql,
+    render_contract_macro,
     render_enum_labels_csv,
-    render_landed_columns_macro,
     render_sources_yml,
     render_staging_yml,
 )
@@ -43,18 +43,129 @@ def test_generated_dbt_files_are_in_step_with_the_contract() -> None:
 
 
 def test_staging_carries_no_personal_column() -> None:
-    macro = render_landed_columns_macro()
-    aliases = set(re.findall(r" as (\w+),?$", macro, flags=re.MULTILINE))
+    data = render_contract_macro()
     for d in DATASETS:
         for c in d.personal_columns:
-            assert c not in aliases, (d.name, c)
-    assert {"id_number_hash", "id_number_masked", "birth_year"} <= aliases
+            if (d.name, c) != ("members", "id_number"):
+                assert f"'name': '{c}'" not in data, (d.name, c)
+    assert "{'name': 'id_number', 'type': 'id18', 'hashed': true}" in data
     staging = yaml.safe_load(render_staging_yml())
     for model in staging["models"]:
         names = {c["name"] for c in model["columns"]}
         assert not names & {"name", "id_number", "phone", "lawyer_name"}, model["name"]
         assert (DBT_DIR / "models" / "staging" / f"{model['name']}.sql").exists()
         assert model["description"] and all(c["description"] for c in model["columns"])
+
+
+def _manifest() -> dict:
+    from pipelines.orchestration.dbt import prepare_manifest
+
+    return json.loads(prepare_manifest().read_text(encoding="utf-8"))
+
+
+def test_no_model_copies_a_contract_enum_or_a_column_text() -> None:
+    """The contract's enum values reach dbt tests through contract_enum(), and a model
+    column that carries a contract column cites its doc block: no list or text is copied."""
+    manifest = _manifest()
+    enums = [frozenset(c.enum) for d in DATASETS for c in d.columns if c.enum]
+    enums.append(frozenset(d.name for d in DATASETS if d.is_registry))
+    copied = []
+    for node in manifest["nodes"].values():
+        meta = node.get("test_metadata") or {}
+        if meta.get("name") != "accepted_values":
+            continue
+        values = meta["kwargs"]["values"]
+        if isinstance(values, list) and any(frozenset(map(str, values)) <= e for e in enums):
+            copied.append((node["attached_node"], meta["kwargs"]["column_name"], values))
+    assert copied == [], f"use contract_enum() / registry_datasets(): {copied}"
+
+    # a mart or intermediate column named as a column of a dataset the model reads
+    columns_of = {d.name: {c.name for c in d.columns if not c.personal} for d in DATASETS}
+    models = _models_by_name(manifest)
+    uncited = []
+    for name, node in sorted(models.items()):
+        if node["resource_type"] != "model" or node["fqn"][1] not in ("marts", "intermediate"):
+            continue
+        carried = set().union(*(columns_of[d] for d in _landing_lineage(models, name)))
+        path = DBT_DIR / node["patch_path"].split("://", 1)[1]
+        entry = next(m for m in yaml.safe_load(path.read_text(encoding="utf-8"))["models"] if m["name"] == name)
+        uncited += [f"{name}.{c['name']}" for c in entry.get("columns", [])
+                    if c["name"] in carried and "{{ doc(" not in str(c.get("description"))]
+    assert uncited == [], f"cite the contract's doc block ({{{{ doc('<dataset>__<column>') }}}}): {uncited}"
+
+
+def _models_by_name(manifest: dict) -> dict[str, dict]:
+    return {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")}
+
+
+def _landing_lineage(models: dict[str, dict], name: str, seen: set[str] | None = None) -> set[str]:
+    """The datasets whose landing rows model ``name`` reads, followed back through the
+    graph to the doors, except a mart's declared lookups (``meta.union.lookup_only``:
+    models joined only to add a key or a flag)."""
+    if name.startswith("stg_landing__"):
+        return {name.removeprefix("stg_landing__")}
+    seen = set() if seen is None else seen
+    node = models[name]
+    lookups = set(((node.get("config") or {}).get("meta") or {}).get("union", {}).get("lookup_only", []))
+    out: set[str] = set()
+    for dep in node.get("depends_on", {}).get("nodes", []):
+        parent = dep.split(".")[-1]
+        if parent in models and parent not in seen and parent not in lookups:
+            seen.add(parent)
+            out |= _landing_lineage(models, parent, seen)
+    return out
+
+
+def test_contract_enum_gives_the_contract_values() -> None:
+    """The data contract_enum() reads is the contract's, value for value."""
+    data = render_contract_macro()
+    for d in DATASETS:
+        for c in d.columns:
+            if c.enum and not c.personal:
+                assert f"'name': '{c.name}', 'type': '{c.type.value}'" in data
+                assert "'enum': [" + ", ".join(f"'{v}'" for v in c.enum) + "]" in data, (d.name, c.name)
+
+
+def _cte_bodies(sql: str) -> dict[str, str]:
+    return {m.group(1): m.group(2) for m in re.finditer(r"^(\w+) as \(\n(.*?)^\)", sql, re.S | re.M)}
+
+
+def test_indicator_inputs_are_the_lineage_of_each_indicator() -> None:
+    """seeds/indicator_inputs.csv (which datasets' submissions feed each indicator, for
+    its input-quality columns) equals the dbt graph: the landing lineage of the models
+    each indicator's CTE in int_indicator_street_measures reads."""
+    models = _models_by_name(_manifest())
+    ctes = _cte_bodies((DBT_DIR / "models" / "intermediate" / "int_indicator_street_measures.sql")
+                       .read_text(encoding="utf-8"))
+
+    def refs_of(cte: str, seen: set[str]) -> set[str]:
+        body = ctes[cte]
+        out = set(re.findall(r"ref\('(\w+)'\)", body))
+        for other in ctes:
+            if other not in seen and re.search(rf"\b{other}\b", body):
+                seen.add(other)
+                out |= refs_of(other, seen)
+        return out
+
+    derived = {
+        (cte.upper(), dataset)
+        for cte in ctes if re.fullmatch(r"dc\d\d", cte)
+        for ref in refs_of(cte, {cte}) for dataset in _landing_lineage(models, ref)
+    }
+    with (DBT_DIR / "seeds" / "indicator_inputs.csv").open(encoding="utf-8") as f:
+        declared = {(r["indicator_code"], r["dataset"]) for r in csv.DictReader(f)}
+    assert len({code for code, _ in derived}) == 17
+    assert declared == derived, f"declared only: {declared - derived}; read only: {derived - declared}"
+
+
+def test_default_warning_thresholds_start_from_the_statute() -> None:
+    """W01's lowest level and W09's limit are the statute's numbers the marts use."""
+    from pipelines.alerts.rulefile import DEFAULT_RULES_PATH, load_rules
+    from pipelines.contract.thresholds import COLLECTIVE_DISPUTE_WORKERS, MEDIATION_LIMIT_DAYS
+
+    rules = load_rules(DEFAULT_RULES_PATH)
+    assert min(lr.conditions["workers_involved"] for lr in rules["W01"].levels) == COLLECTIVE_DISPUTE_WORKERS
+    assert rules["W09"].params["overdue_days"] == MEDIATION_LIMIT_DAYS
 
 
 def test_enum_labels_list_every_contract_value() -> None:

@@ -102,3 +102,14 @@
 {% macro default__round_half_even(expr, digits) -%}
     round_even(cast({{ expr }} as double), {{ digits }})
 {%- endmacro %}
+
+
+{# Comparisons of computed rates with a target, tolerant of floating-point rounding
+   (a rate of 0.6 computed as 0.59999999 meets a 0.6 target). #}
+{% macro float_tolerance() %}1e-9{% endmacro %}
+{% macro at_least(value, threshold) -%}
+    ({{ value }} >= {{ threshold }} - {{ float_tolerance() }})
+{%- endmacro %}
+{% macro about_equal(value, threshold) -%}
+    (abs({{ value }} - ({{ threshold }})) < {{ float_tolerance() }})
+{%- endmacro %}

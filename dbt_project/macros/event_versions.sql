@@ -21,3 +21,20 @@
         where dataset = '{{ dataset }}'
     )
 {%- endmacro %}
+
+
+{#
+  An event dataset's staging model: the current version of each record (version_rank 1)
+  with its contract columns, version_count, first_ingest_seq and the audit columns.
+#}
+{% macro latest_event_versions(dataset) -%}
+with ranked_versions as (
+    {{ ranked_event_versions(dataset, contract_dataset(dataset).key) }}
+)
+
+select
+    {{- column_list(staged_column_names(dataset) + [
+        'version_count', 'first_ingest_seq', 'submission_sha256', 'ingest_seq', 'line_number']) }}
+from ranked_versions
+where version_rank = 1
+{%- endmacro %}

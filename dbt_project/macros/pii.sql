@@ -16,3 +16,7 @@
 {% macro mask_id(col) -%}
     (left({{ col }}, 6) || '********' || right({{ col }}, 4))
 {%- endmacro %}
+
+{% macro birth_year_of_id(col) -%}
+    try_cast(substr({{ col }}, 7, 4) as integer)
+{%- endmacro %}

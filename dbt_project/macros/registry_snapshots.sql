@@ -62,6 +62,30 @@ select * from landed_rows
 {%- endmacro %}
 
 
+{#
+  A registry's staging model: the current snapshot of every street, incremental by
+  submission (a run reads only the snapshots that became current since the last; the
+  post-hook drops those that stopped being).
+#}
+{% macro current_registry_snapshot(dataset) -%}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    post_hook="{{ delete_submissions_not('" ~ dataset ~ "', 'is_current_snapshot') }}"
+) }}
+{%- set new_submissions = submissions_to_add(dataset, 'is_current_snapshot') %}
+
+with landed_rows as (
+    {{ registry_snapshot_rows(dataset, new_only=new_submissions, flag='is_current_snapshot') }}
+)
+
+select
+    {{- column_list(staged_column_names(dataset) + ['submission_sha256', 'ingest_seq', 'line_number']) }}
+from landed_rows
+{%- endmacro %}
+
+
 {% macro delete_submissions_not(dataset, flag) -%}
 delete from {{ this }}
 where submission_sha256 not in (

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 
 from pipelines.contract.datasets import DISPUTE_TYPE, TICKET_CATEGORY
+from pipelines.contract.thresholds import LARGE_ENTERPRISE_EMPLOYEES
 
 from .events import Cycler, Employer, EventRecord, event, money
 from .orgs import Org
@@ -28,7 +29,7 @@ EARLIEST_START = {1: date(2015, 2, 1), 2: date(2014, 2, 1), 3: date(2013, 2, 1)}
 
 def _contract_state(org: Org, rng: random.Random) -> str:
     e = org.employees[-1]
-    if e >= 100 and org.model:  # DC04: ~60 % standardised coverage at year end
+    if e >= LARGE_ENTERPRISE_EMPLOYEES and org.model:  # DC04: ~60 % standardised coverage at year end
         return rng.choices(CONTRACT_STATES, (68, 10, 22))[0]
     if e >= 25:
         return rng.choices(CONTRACT_STATES, (15, 20, 65))[0]

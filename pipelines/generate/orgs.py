@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from pipelines.contract.thresholds import LARGE_ENTERPRISE_EMPLOYEES
+
 from .profiles import StreetProfile
 from .randomness import rng_for
 from .vocabularies import (
@@ -126,7 +128,7 @@ def make_orgs(profile: StreetProfile, seed: int, book: NameBook) -> list[Org]:
                 mediation=mediation[i],
                 congress=rng.random() < 0.82,
                 open_affairs=rng.random() < 0.78,
-                model=rng.random() < (0.6 if e0 >= 100 else 0.02),
+                model=rng.random() < (0.6 if e0 >= LARGE_ENTERPRISE_EMPLOYEES else 0.02),
             )
         )
     _close_some(orgs[:n_old], rng)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from pipelines.contract.datasets import HARDSHIP_CAUSE
+from pipelines.contract.thresholds import LIBRARY_SUBSIDY_YUAN
 
 from .events import Cycler, Employer, EventRecord, event, money
 from .orgs import Org
@@ -160,7 +161,7 @@ def make_facilities(profile: StreetProfile, orgs: Sequence[Org], quota: Facility
                              "基层" if rng.random() < 0.7 else None, stages, quota.home_funding[j], None))
     for j in range(rng.randint(3, 8) + rng.randint(0, 2)):
         done = j < 3 or rng.random() < 0.8
-        subsidy = rng.choices((money(8_000), money(5_000), None), (94, 3, 3))[0]
+        subsidy = rng.choices((money(LIBRARY_SUBSIDY_YUAN), money(5_000), None), (94, 3, 3))[0]
         stages = _stages(rng, date_in_months(rng, ACCEPT_MONTHS) if done else None)
         out.append(_facility(f"SW{profile.short}{j + 1:04d}", host.next().org_id or "", code, "职工书屋",
                              "基层", stages, None, subsidy))

@@ -16,7 +16,7 @@ next build compares and runs only:
   dataset (``meta.union.partitioned_by_dataset``: ``stg_accepted_submissions``), whose
   readers only see their own datasets' rows: such a reader runs when one of its datasets
   changed (those whose landing data it reads, itself or through a door, or
-  ``meta.union.reads_datasets``);
+  ``meta.union.reads_datasets``: a list of datasets, or ``registries``);
 - the tests of the models that run (any parent), but not the tests tagged ``full_scan``
   (uniqueness over the tens of millions of member rows; they run in full builds).
 
@@ -37,7 +37,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipelines.contract import DATASETS
+
 FULL_SCAN_TAG = "full_scan"
+# ``meta.union.reads_datasets: registries``: every registry dataset of the contract
+REGISTRIES = "registries"
 LANDING_SOURCE = "landing"
 # The audit inputs (the ledger, the quality verdicts, the problems files) change with
 # every drop, of any dataset, rejected files included: the models reading them run when
@@ -82,6 +86,8 @@ class DbtGraph:
                                 if d in sources and sources[d]["source_name"] == LANDING_SOURCE)
             always = any(d in sources and sources[d]["source_name"] in ALWAYS_CHANGED_SOURCES for d in deps)
             declared = meta.get("reads_datasets")
+            if declared == REGISTRIES:
+                declared = [d.name for d in DATASETS if d.is_registry]
             nodes[uid] = Node(
                 unique_id=uid, name=raw["name"], resource_type=kind,
                 parents=tuple(d for d in deps if d.startswith(("model.", "seed."))),

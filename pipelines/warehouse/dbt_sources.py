@@ -26,7 +26,7 @@ from collections.abc import Callable
 
 import yaml
 
-from pipelines.contract import DATASETS, STREETS, Column, ColumnType, Dataset
+from pipelines.contract import DATASETS, STREETS, Column, ColumnType, Dataset, thresholds
 from pipelines.contract.datasets import (
     CASE_CLOSED_STATUS,
     CASE_DECIDED_STATUS,
@@ -44,20 +44,6 @@ from pipelines.quality.verdicts import Verdict
 DBT_DIR = "dbt_project"
 DATA_DIR_JINJA = "{{ env_var('UNION_DATA_DIR', '../data') }}"
 GENERATED = "Generated from pipelines/contract by `union-warehouse contract-sync`; do not edit."
-
-SQL_TYPES: dict[ColumnType, str] = {
-    ColumnType.STR: "varchar",
-    ColumnType.INT: "bigint",
-    ColumnType.DECIMAL: "double",
-    ColumnType.MONEY: "decimal(18, 2)",
-    ColumnType.DATE: "date",
-    ColumnType.DATETIME: "timestamp",
-    ColumnType.BOOL: "boolean",
-    ColumnType.ENUM: "varchar",
-    ColumnType.ID18: "varchar",
-    ColumnType.USCC: "varchar",
-    ColumnType.PHONE: "varchar",
-}
 
 # The one personal column that is carried forward, transformed (submissions.md §6).
 HASHED_ID = ("members", "id_number")
@@ -304,35 +290,86 @@ def render_sources_yml() -> str:
     return f"# {GENERATED}\n" + _yaml(doc)
 
 
-# --- staging: the rename/cast select lists -------------------------------------------------
+# --- staging: the contract as data for the macros ----------------------------------------
 
 
-def _cast(c: Column) -> str:
-    expr = f"cast({c.name} as {SQL_TYPES[c.type]})"
+def _jinja(value: object) -> str:
+    """A Python literal as a Jinja literal (true/false/none, quoted strings)."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_jinja(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_jinja(k)}: {_jinja(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _warehouse_column(d: Dataset, c: Column) -> dict:
+    """What the macros know of a column that enters the warehouse."""
+    out: dict = {"name": c.name, "type": c.type.value}
+    if (d.name, c.name) == HASHED_ID:
+        out["hashed"] = True
     if c.blank_default is not None:
-        expr = f"coalesce({expr}, '{c.blank_default}')"
-    return f"{expr} as {c.name}"
-
-
-def _select_list(d: Dataset) -> list[str]:
-    out: list[str] = []
-    for c in d.columns:
-        if (d.name, c.name) == HASHED_ID:
-            out += [
-                f"{{{{ pii_hash('cast({c.name} as varchar)') }}}} as id_number_hash",
-                f"{{{{ mask_id('cast({c.name} as varchar)') }}}} as id_number_masked",
-                f"try_cast(substr(cast({c.name} as varchar), 7, 4) as integer) as birth_year",
-            ]
-            continue
-        if c.personal:
-            continue
-        out.append(_cast(c))
-    out += [
-        "cast(_submission_sha256 as varchar) as submission_sha256",
-        "cast(_ingest_seq as bigint) as ingest_seq",
-        "cast(_line_number as bigint) as line_number",
-    ]
+        out["default"] = c.blank_default
+    if c.enum:
+        out["enum"] = list(c.enum)
     return out
+
+
+def _active_values(d: Dataset) -> dict:
+    return {"status": [{"union_orgs": ORG_STATUS, "members": MEMBER_STATUS}[d.name][0]]} \
+        if d.name in ("union_orgs", "members") else {}
+
+
+def render_contract_macro() -> str:
+    """``contract_datasets()``: each dataset's key, kind and the columns that enter the
+    warehouse (personal ones left out, the resident ID marked as hashed), as Jinja data
+    that ``macros/contract.sql`` turns into select lists, enum tests and lookups."""
+    lines = [
+        f"{{# {GENERATED} #}}",
+        "{# The contract as data, one entry per dataset: its record key, whether it is a registry",
+        "   snapshot, and the columns that enter the warehouse in file order (personal columns",
+        "   left out; the resident ID marked `hashed`), with their contract type, the value a",
+        "   blank cell stands for and their enum values. Read it through macros/contract.sql. #}",
+        "{% macro contract_datasets() %}",
+        "{{ return({",
+    ]
+    for d in DATASETS:
+        cols = [_warehouse_column(d, c) for c in d.columns if not c.personal or (d.name, c.name) == HASHED_ID]
+        lines.append(f"    {_jinja(d.name)}: {{")
+        lines.append(f"        'key': {_jinja(d.key)}, 'registry': {_jinja(d.is_registry)},")
+        lines.append(f"        'active': {_jinja(_active_values(d))},")
+        lines.append("        'columns': [")
+        lines += [f"            {_jinja(c)}," for c in cols]
+        lines.append("        ],")
+        lines.append("    },")
+    lines += ["}) }}", "{% endmacro %}"]
+    return "\n".join(lines)
+
+
+def _column_doc(c: Column) -> str:
+    text = c.doc if c.doc.startswith(c.zh) else f"{c.zh}：{c.doc}"
+    if c.enum:
+        text += f"。取值：{'、'.join(c.enum)}"
+    return text
+
+
+def render_column_docs_md() -> str:
+    """A dbt doc block per contract column (``<dataset>__<column>``, and ``street_code``):
+    the one text every model's YAML cites with ``{{ doc(...) }}``."""
+    blocks = [f"<!-- {GENERATED} -->"]
+    street = next(c for c in DATASETS[0].columns if c.name == "street_code")
+    blocks.append(f"{{% docs street_code %}}{_column_doc(street)}{{% enddocs %}}")
+    for d in DATASETS:
+        for c in d.columns:
+            if c.personal:
+                continue
+            blocks.append(f"{{% docs {d.name}__{c.name} %}}{_column_doc(c)}{{% enddocs %}}")
+    return "\n".join(blocks)
 
 
 def _sql_list(values: tuple[str, ...]) -> str:
@@ -346,7 +383,8 @@ _HALF_WIDTH = "".join(chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)) + "  "
 
 
 def render_contract_values_macro() -> str:
-    """Contract facts the models compare with (case statuses; employer-name folding)."""
+    """Contract facts the models compare with (case statuses, the plan's and the statute's
+    numbers; employer-name folding)."""
     macros = {
         "closed_case_statuses": ("a dispute case with one of these statuses is closed",
                                  _sql_list(CASE_CLOSED_STATUS)),
@@ -356,6 +394,14 @@ def render_contract_values_macro() -> str:
         "success_case_status": ("the successful outcome", _sql_list((CASE_SUCCESS_STATUS,))),
         "active_org_status": ("a union organisation in operation", _sql_list((ORG_STATUS[0],))),
         "active_member_status": ("a member in the union", _sql_list((MEMBER_STATUS[0],))),
+        "large_enterprise_employees": ("DC04: a 百人以上 enterprise has at least this many employees",
+                                       str(thresholds.LARGE_ENTERPRISE_EMPLOYEES)),
+        "library_subsidy_yuan": ("DC08: the subsidy each 职工书屋 receives (yuan)",
+                                 str(thresholds.LIBRARY_SUBSIDY_YUAN)),
+        "collective_dispute_workers": ("劳动争议调解仲裁法 Art. 7: workers that make a dispute collective",
+                                       str(thresholds.COLLECTIVE_DISPUTE_WORKERS)),
+        "mediation_limit_days": ("劳动争议调解仲裁法 Art. 14: days mediation may take",
+                                 str(thresholds.MEDIATION_LIMIT_DAYS)),
     }
     lines = [f"{{# {GENERATED} #}}"]
     for name, (doc, values) in macros.items():
@@ -374,80 +420,27 @@ def render_contract_values_macro() -> str:
     return "\n".join(lines)
 
 
-def render_landed_columns_macro() -> str:
-    lines = [
-        f"{{# {GENERATED} #}}",
-        "{# The rename/cast select list of a landing table: contract columns typed, personal",
-        "   columns left out (members.id_number becomes id_number_hash / id_number_masked /",
-        "   birth_year), the landing audit columns renamed. Extra columns are ignored. #}",
-        "{% macro landed_columns(dataset) -%}",
-    ]
-    for i, d in enumerate(DATASETS):
-        lines.append(("{%- if" if i == 0 else "{%- elif") + f" dataset == '{d.name}' %}}")
-        items = _select_list(d)
-        lines += [f"    {item}{',' if j < len(items) - 1 else ''}" for j, item in enumerate(items)]
-    lines += [
-        "{%- else -%}",
-        "    {{ exceptions.raise_compiler_error('landed_columns: unknown dataset ' ~ dataset) }}",
-        "{%- endif %}",
-        "{%- endmacro %}",
-    ]
-    return "\n".join(lines)
-
-
-def _stg_columns(d: Dataset) -> list[str]:
-    names = []
-    for c in d.columns:
-        if (d.name, c.name) == HASHED_ID:
-            names += ["id_number_hash", "id_number_masked", "birth_year"]
-        elif not c.personal:
-            names.append(c.name)
-    return names
-
-
 def render_stg_sql(d: Dataset) -> str:
-    cols = _stg_columns(d)
+    """``stg_<dataset>``: one macro call (``macros/staging.sql``) under a header saying
+    what the model holds."""
     head = [
         f"-- {GENERATED}",
         f"-- {d.zh} ({d.name}, {d.kind.value}, key {d.key}).",
     ]
     if d.is_registry:
-        head.append("-- The current snapshot of every street: rows of the accepted submission with the latest")
-        head.append("-- as_of_date on or before var('as_of_date') (same date: the later submission).")
-        head.append("-- Incremental by submission (macros/registry_snapshots.sql): a run reads only the")
-        head.append("-- snapshots that became current since the last, the post-hook drops those that stopped being.")
-        body = f"""
-{{{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    post_hook="{{{{ delete_submissions_not('{d.name}', 'is_current_snapshot') }}}}"
-) }}}}
-
-{{%- set new_submissions = submissions_to_add('{d.name}', 'is_current_snapshot') %}}
-
-with landed_rows as (
-    {{{{ registry_snapshot_rows('{d.name}', new_only=new_submissions, flag='is_current_snapshot') }}}}
-)
-
-select
-{_indent(cols + ['submission_sha256', 'ingest_seq', 'line_number'])}
-from landed_rows
-"""
+        head += [
+            "-- The current snapshot of every street: rows of the accepted submission with the latest",
+            "-- as_of_date on or before var('as_of_date') (same date: the later submission),",
+            "-- incremental by submission (macros/registry_snapshots.sql).",
+            f"{{{{ current_registry_snapshot('{d.name}') }}}}",
+        ]
     else:
-        head.append(f"-- Upserts: the latest accepted version of each {d.key} per street (highest ingest_seq,")
-        head.append("-- then highest line number); version_count and first_ingest_seq keep the history visible.")
-        body = f"""
-with ranked_versions as (
-    {{{{ ranked_event_versions('{d.name}', '{d.key}') }}}}
-)
-
-select
-{_indent(cols + ['version_count', 'first_ingest_seq', 'submission_sha256', 'ingest_seq', 'line_number'])}
-from ranked_versions
-where version_rank = 1
-"""
-    return "\n".join(head) + "\n" + body.strip("\n") + "\n"
+        head += [
+            f"-- Upserts: the latest accepted version of each {d.key} per street (highest ingest_seq,",
+            "-- then highest line number); version_count and first_ingest_seq keep the history visible.",
+            f"{{{{ latest_event_versions('{d.name}') }}}}",
+        ]
+    return "\n".join(head) + "\n"
 
 
 def render_landing_door_sql(d: Dataset) -> str:
@@ -508,8 +501,8 @@ def _indent(cols: list[str]) -> str:
 # --- staging: docs and tests ---------------------------------------------------------------
 
 
-def _accepted_values(values: tuple[str, ...]) -> dict:
-    return {"accepted_values": {"arguments": {"values": list(values)}}}
+def _accepted_values(d: Dataset, c: Column) -> dict:
+    return {"accepted_values": {"arguments": {"values": f"{{{{ contract_enum('{d.name}', '{c.name}') }}}}"}}}
 
 
 def _column_entry(d: Dataset, c: Column) -> dict:
@@ -517,12 +510,12 @@ def _column_entry(d: Dataset, c: Column) -> dict:
     if c.required or c.name == "street_code" or c.name == d.key:
         tests.append("not_null")
     if c.type is ColumnType.ENUM:
-        tests.append(_accepted_values(c.enum))
+        tests.append(_accepted_values(d, c))
     if c.name == "street_code":
         tests.append({"relationships": {"arguments": {"to": "ref('streets')", "field": "code"}}})
     entry: dict = {
         "name": c.name,
-        "description": f"{c.zh}（{c.type.value}{'，必填' if c.required else ''}）：{c.doc}",
+        "description": f"{{{{ doc('{d.name}__{c.name}') }}}}（{c.type.value}{'，必填' if c.required else ''}）",
     }
     if tests:
         entry["data_tests"] = tests
@@ -656,7 +649,8 @@ def dbt_artifacts() -> dict[str, Callable[[], str]]:
     out: dict[str, Callable[[], str]] = {
         f"{DBT_DIR}/models/staging/_sources.yml": render_sources_yml,
         f"{DBT_DIR}/models/staging/_staging.yml": render_staging_yml,
-        f"{DBT_DIR}/macros/generated/landed_columns.sql": render_landed_columns_macro,
+        f"{DBT_DIR}/macros/generated/contract.sql": render_contract_macro,
+        f"{DBT_DIR}/models/staging/_contract_columns.md": render_column_docs_md,
         f"{DBT_DIR}/macros/generated/contract_values.sql": render_contract_values_macro,
         f"{DBT_DIR}/seeds/streets.csv": render_streets_csv,
         f"{DBT_DIR}/seeds/datasets.csv": render_datasets_csv,

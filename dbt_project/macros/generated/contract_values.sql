@@ -17,6 +17,18 @@
 {# a member in the union #}
 {% macro active_member_status() %}'在会'{% endmacro %}
 
+{# DC04: a 百人以上 enterprise has at least this many employees #}
+{% macro large_enterprise_employees() %}100{% endmacro %}
+
+{# DC08: the subsidy each 职工书屋 receives (yuan) #}
+{% macro library_subsidy_yuan() %}8000{% endmacro %}
+
+{# 劳动争议调解仲裁法 Art. 7: workers that make a dispute collective #}
+{% macro collective_dispute_workers() %}10{% endmacro %}
+
+{# 劳动争议调解仲裁法 Art. 14: days mediation may take #}
+{% macro mediation_limit_days() %}15{% endmacro %}
+
 {# An employer name as a clerk means it: full-width forms folded to ASCII, white
    space dropped, Latin letters upper-cased. #}
 {% macro normalise_employer(expr) -%}

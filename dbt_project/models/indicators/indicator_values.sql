@@ -146,22 +146,21 @@ judged as (
         case
             when value is null then '无数据'
             when target is null then '无目标'
-            when is_complete then
-                case
-                    when target_comparator = '=' and abs(value - met_threshold_in_period) < 1e-9 then '达标'
-                    when target_comparator <> '=' and value >= met_threshold_in_period - 1e-9 then '达标'
-                    else '未达标'
-                end
+            when is_complete then case when meets_threshold then '达标' else '未达标' end
             when unit = 'ratio' or target_comparator = 'rising' then
-                case
-                    when target_comparator = '=' and abs(value - met_threshold_in_period) < 1e-9 then '进行中'
-                    when target_comparator <> '=' and value >= met_threshold_in_period - 1e-9 then '进行中'
-                    else '滞后'
-                end
-            when value >= met_threshold_in_period * elapsed_fraction - 1e-9 then '进行中'
+                case when meets_threshold then '进行中' else '滞后' end
+            when {{ at_least('value', 'met_threshold_in_period * elapsed_fraction') }} then '进行中'
             else '滞后'
         end as status
-    from with_targets
+    from (
+        select
+            *,
+            case
+                when target_comparator = '=' then {{ about_equal('value', 'met_threshold_in_period') }}
+                else {{ at_least('value', 'met_threshold_in_period') }}
+            end as meets_threshold
+        from with_targets
+    ) as compared
 ),
 
 -- manifest_id: the identity of everything these values were computed from. Not only the

@@ -15,15 +15,5 @@ facility_versions as (
 )
 
 select
-    street_code,
-    facility_id,
-    facility_type,
-    level,
-    stage,
-    stage_date,
-    funding_amount,
-    subsidy_amount,
-    submission_sha256,
-    ingest_seq,
-    line_number
+    {{- column_list(staged_column_names('facilities') + ['submission_sha256', 'ingest_seq', 'line_number']) }}
 from facility_versions

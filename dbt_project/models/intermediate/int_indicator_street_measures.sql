@@ -93,7 +93,7 @@ dc03 as (
 large_model_orgs as (
     select *
     from active_orgs_on_date
-    where employees >= 100 and is_model_enterprise
+    where {{ is_large_model_enterprise() }}
 ),
 
 dc04 as (
@@ -143,7 +143,7 @@ dc07 as (
 
 dc08 as (
     select 'DC08' as indicator_code, street_code, period_type, period_start,
-        count(distinct facility_id) filter (where subsidy_amount = 8000) as numerator,
+        count(distinct facility_id) filter (where subsidy_amount = {{ library_subsidy_yuan() }}) as numerator,
         count(distinct facility_id) as denominator
     from accepted_facilities
     where facility_type = '职工书屋'

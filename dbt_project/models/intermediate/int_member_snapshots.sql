@@ -20,20 +20,7 @@ with snapshot_rows as (
 )
 
 select
-    street_code,
-    as_of_date,
-    member_id,
-    id_number_hash,
-    id_number_masked,
-    birth_year,
-    gender,
-    birth_date,
-    org_id,
-    join_date,
-    status,
-    worker_type,
-    jingka_issued,
-    model_worker,
+    {{- column_list(staged_column_names('members')) }},
     -- a person listed twice in one snapshot (say once 在会, once 退会) counts once in the
     -- marts: this row, the 在会 one first. Computed here, over the new snapshots only.
     row_number() over (

@@ -7,25 +7,5 @@ with snapshot_rows as (
 )
 
 select
-    street_code,
-    as_of_date,
-    org_id,
-    org_name,
-    employer_name,
-    credit_code,
-    industry,
-    ownership,
-    employees,
-    members,
-    founded_date,
-    legal_person_registered,
-    union_credit_code,
-    has_mediation_committee,
-    has_workers_congress,
-    factory_affairs_open,
-    is_model_enterprise,
-    status,
-    submission_sha256,
-    ingest_seq,
-    line_number
+    {{- column_list(staged_column_names('union_orgs') + ['submission_sha256', 'ingest_seq', 'line_number']) }}
 from snapshot_rows

@@ -6,13 +6,5 @@ with snapshot_rows as (
 )
 
 select
-    street_code,
-    as_of_date,
-    staff_id,
-    role,
-    appointed_date,
-    active,
-    submission_sha256,
-    ingest_seq,
-    line_number
+    {{- column_list(staged_column_names('street_staff') + ['submission_sha256', 'ingest_seq', 'line_number']) }}
 from snapshot_rows

@@ -36,7 +36,7 @@ select
     current_orgs.is_model_enterprise,
     current_orgs.status,
     current_orgs.status = {{ active_org_status() }} as is_active,
-    current_orgs.employees >= 100 and current_orgs.is_model_enterprise as is_large_model_enterprise,
+    {{ is_large_model_enterprise("current_orgs") }} as is_large_model_enterprise,
     current_orgs.as_of_date as snapshot_as_of_date,
     first_seen.first_seen_as_of_date,
     current_orgs.submission_sha256

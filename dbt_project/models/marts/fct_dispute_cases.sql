@@ -1,7 +1,7 @@
 -- Labour-dispute mediation cases in their current state (the latest accepted version of
 -- each case), as of var('as_of_date'): closed or open, how long, the outcome, whether
--- collective (>= 10 workers, 劳动争议调解仲裁法 Art. 7), whether mediation is overdue
--- (still 受理/调解中 more than 15 days after receipt, Art. 14).
+-- collective (collective_dispute_workers() or more workers, 劳动争议调解仲裁法 Art. 7), whether
+-- mediation is overdue (still 受理/调解中 more than mediation_limit_days() after receipt, Art. 14).
 
 with cases as (
     select * from {{ ref('stg_dispute_cases') }}
@@ -47,9 +47,9 @@ select
     is_closed and status in ({{ decided_case_statuses() }}) as counts_for_success_rate,
     case when is_closed then date_diff('day', received_date, closed_date) end as duration_days,
     case when not is_closed then date_diff('day', received_date, {{ as_of_date() }}) end as open_days,
-    workers_involved >= 10 as is_collective,
+    workers_involved >= {{ collective_dispute_workers() }} as is_collective,
     not is_closed and status in ({{ open_case_statuses() }})
-        and date_diff('day', received_date, {{ as_of_date() }}) > 15 as is_mediation_overdue,
+        and date_diff('day', received_date, {{ as_of_date() }}) > {{ mediation_limit_days() }} as is_mediation_overdue,
     version_count,
     first_ingest_seq,
     submission_sha256,
