@@ -1,7 +1,8 @@
 """The project's one Dagster ``Definitions``: ``dagster dev -m pipelines.definitions``.
 
-Loading them reads the warning rule file: a bad one stops the load, naming the file and
-the place."""
+Loading them reads the warning rule file (a bad one stops the load, naming the file and
+the place) and the prepared dbt manifest; it runs no dbt (``union-warehouse prepare``
+writes the manifest: :func:`pipelines.orchestration.dbt.prepared_manifest`)."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ quality_results_spec = dg.AssetSpec(
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     """Raises :class:`~pipelines.alerts.RuleFileError` on a bad rule file (fail fast: not
-    at the first run's alert step)."""
+    at the first run's alert step) and ``ManifestNotPrepared`` without a current manifest."""
     settings = settings or Settings.from_env()
     load_rules()
     models = build_dbt_assets()
