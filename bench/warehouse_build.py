@@ -33,7 +33,12 @@ from _measure import compare, measure  # noqa: E402
 from pipelines.config import Settings  # noqa: E402
 from pipelines.generate import generate_district  # noqa: E402
 from pipelines.ingest.process import ingest_pending  # noqa: E402
-from pipelines.orchestration.dbt import DBT_PROJECT_DIR, dbt_environment, dbt_executable  # noqa: E402
+from pipelines.orchestration.dbt import (  # noqa: E402
+    DBT_PROJECT_DIR,
+    dbt_environment,
+    dbt_executable,
+    prepare_manifest,
+)
 from pipelines.quality.runner import QualityRunner, check_pending  # noqa: E402
 from pipelines.warehouse.bootstrap import ensure_dbt_inputs  # noqa: E402
 
@@ -127,6 +132,7 @@ def main() -> None:
         ingest_pending(s)
         check_pending(s, QualityRunner(ROOT / "expectations"), "bench", date.fromisoformat(AS_OF))
         ensure_dbt_inputs(s)
+        prepare_manifest()  # the Dagster side only reads it, as a code location does
         target = work / "target"
         dbt(["seed"], s, target)  # the seeds only: both sides start from here
         seeded = work / "seeded.duckdb"

@@ -43,10 +43,41 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def not_startable(exc: Exception) -> int:
+    """A rule file or a manifest the operator must fix: its message, no traceback, status 1."""
+    print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+    return 1
+
+
+def prepare(force: bool = False):  # type: ignore[no-untyped-def]
+    """What loading the Dagster definitions reads, made ready: the warning rule file checked
+    (a bad one raises RuleFileError before anything runs) and the dbt manifest written
+    when missing or stale (``dbt parse``). Returns the rule set and the manifest path."""
+    from pipelines.alerts import load_rules
+    from pipelines.orchestration.dbt import prepare_manifest
+
+    rules = load_rules()
+    return rules, prepare_manifest(force=force)
+
+
+def cmd_prepare(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.alerts import RuleFileError
+
+    try:
+        rules, manifest = prepare(force=args.force)
+    except RuleFileError as exc:
+        return not_startable(exc)
+    print(f"warning rules: {rules.path} ({len(rules.enabled())} of {len(rules.rules)} rules on)")
+    print(f"dbt manifest: {manifest}")
+    return 0
+
+
 def run_pipeline(settings: Settings, as_of: date | None = None):  # type: ignore[no-untyped-def]
-    """Run the whole pipeline job once, in this process, on the persistent instance."""
+    """Run the whole pipeline job once, in this process, on the persistent instance,
+    prepared first (the definitions only read the manifest)."""
     import dagster as dg
 
+    prepare()  # before importing the definitions, which load what it prepares
     from pipelines.definitions import PIPELINE_JOB, build_definitions
     from pipelines.orchestration.instance_heal import heal_instance
     from pipelines.orchestration.run_recovery import PID_TAG, owner_tags, reclaim_dead_runs
@@ -181,12 +212,16 @@ def run_and_report(settings: Settings, as_of: date) -> int:
     Dagster instance's SQLite, DuckDB, a Parquet file), ends in one line saying which
     disk and what to do, and the operators' alert (recorded in the room the space
     reserve kept for it: :mod:`pipelines.disk`), not in a traceback."""
+    from pipelines.alerts import RuleFileError
     from pipelines.disk import ensure_reserve, is_disk_full
+    from pipelines.orchestration.dbt import ManifestNotPrepared
     from pipelines.orchestration.instance_heal import DamagedInstance
 
     ensure_reserve(settings.data_dir)
     try:
         return report_run(run_pipeline(settings, as_of), settings, as_of)
+    except (RuleFileError, ManifestNotPrepared) as exc:
+        return not_startable(exc)
     except DamagedInstance as exc:
         print(file=sys.stderr)
         return not_published([str(exc)])
@@ -307,6 +342,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=2015)
     g.add_argument("--defects", action="store_true", help="inject the defects streets really send")
     g.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("prepare", help="check the warning rule file and write the dbt manifest the "
+                       "Dagster definitions read (dbt parse, when missing or stale); run it after "
+                       "changing dbt_project/ and before starting a code location or a run worker")
+    p.add_argument("--force", action="store_true", help="parse even when the manifest looks current")
+    p.set_defaults(func=cmd_prepare)
 
     r = sub.add_parser("run", help="process every pending submission once")
     r.add_argument("--as-of", type=iso_date, metavar="YYYY-MM-DD",

@@ -1,10 +1,15 @@
-"""The project's one Dagster ``Definitions``: ``dagster dev -m pipelines.definitions``."""
+"""The project's one Dagster ``Definitions``: ``dagster dev -m pipelines.definitions``.
+
+Loading them reads the warning rule file (a bad one stops the load, naming the file and
+the place) and the prepared dbt manifest; it runs no dbt (``union-warehouse prepare``
+writes the manifest: :func:`pipelines.orchestration.dbt.prepared_manifest`)."""
 
 from __future__ import annotations
 
 import dagster as dg
 
 import pipelines  # noqa: F401  (turns telemetry off before anything else)
+from pipelines.alerts import load_rules
 from pipelines.config import Settings
 from pipelines.orchestration.alerts import ALERTS_KEY, AlertSinks, alert_on_run_failure, alert_state
 from pipelines.orchestration.dbt import build_dbt_assets, dbt_resource
@@ -60,7 +65,10 @@ quality_results_spec = dg.AssetSpec(
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
+    """Raises :class:`~pipelines.alerts.RuleFileError` on a bad rule file (fail fast: not
+    at the first run's alert step) and ``ManifestNotPrepared`` without a current manifest."""
     settings = settings or Settings.from_env()
+    load_rules()
     models = build_dbt_assets()
     return dg.Definitions(
         assets=[

@@ -24,6 +24,16 @@ LONG_FIRST = (
 )
 
 
+def pytest_collection(session: pytest.Session) -> None:
+    """Prepare the dbt manifest once, before any test module loads the Dagster definitions
+    (which only read it, as a code server does: pipelines/orchestration/dbt.py). Each
+    xdist worker calls it before collecting; under its file lock the first parses (when
+    the manifest is missing or stale) and the other finds it current."""
+    from pipelines.orchestration.dbt import prepare_manifest
+
+    prepare_manifest()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {name: i for i, name in enumerate(LONG_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order

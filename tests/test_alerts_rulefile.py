@@ -63,62 +63,28 @@ def _bad(tmp_path: Path, text: str) -> str:
     return message
 
 
-@pytest.mark.parametrize(
-    ("old", "new", "problem"),
-    [
-        (
-            "黄: {workers_involved: 10}",
-            "紫: {workers_involved: 10}",
-            "rules.W01.levels.紫: unknown level",
-        ),
-        (
-            "黄: {workers_involved: 10}",
-            "黄: {workers: 10}",
-            "rules.W01.levels.黄.workers: unknown metric",
-        ),
-        ("黄: {workers_involved: 10}", "黄: {workers_involved: 十}", "expected a number >= 0"),
-        ("黄: {workers_involved: 10}", "黄: {workers_involved: -1}", "expected a number >= 0"),
-        (
-            "      overdue_days: 15",
-            "      overdue: 15",
-            "rules.W09.params: unknown parameter(s) ['overdue']",
-        ),
-        ("      baseline_days: 180", "", "rules.W03.params: parameter 'baseline_days' missing"),
-        (
-            "      window_days: 30          # cases received",
-            "      window_days: 30.5  #",
-            "rules.W03.params.window_days: expected a whole number",
-        ),
-        (
-            "      statuses: [迁出, 注销, 合并]",
-            "      statuses: []",
-            "rules.W06.params.statuses: expected a non-empty list",
-        ),
-        (
-            "      silent_days_by_dataset: {}",
-            "      silent_days_by_dataset: {meetings: 9}",
-            "rules.OPS_SILENT.params.silent_days_by_dataset",
-        ),
-        ("  W08:\n", "  W10:\n", "unknown rule code(s) ['W10']"),
-        ("version: 1", "version: 2", "version: expected 1"),
-        (
-            "    name: 欠薪集中",
-            "    name: 欠薪集中\n    enabled: yes please",
-            "rules.W02.enabled: expected true or false",
-        ),
-        (
-            "    name: 欠薪集中",
-            "    name: 欠薪集中\n    threshold: 3",
-            "rules.W02: unknown key(s) ['threshold']",
-        ),
-        ("      蓝: {drop_points: 15}", "      蓝: 15", "rules.W08.levels.蓝: expected a mapping"),
-        (
-            "    levels:\n      蓝: {drop_points: 15}",
-            "    levels: {}",
-            "rules.W08.levels: expected a mapping",
-        ),
-    ],
-)
+# One edit of the default file a row: the line replaced, its replacement, and what the
+# error must say (the place in the file, then the problem).
+BAD_EDITS = [
+    ("黄: {workers_involved: 10}", "紫: {workers_involved: 10}", "rules.W01.levels.紫: unknown level"),
+    ("黄: {workers_involved: 10}", "黄: {workers: 10}", "rules.W01.levels.黄.workers: unknown metric"),
+    ("黄: {workers_involved: 10}", "黄: {workers_involved: 十}", "expected a number >= 0"),
+    ("黄: {workers_involved: 10}", "黄: {workers_involved: -1}", "expected a number >= 0"),
+    ("      overdue_days: 15", "      overdue: 15", "rules.W09.params: unknown parameter(s) ['overdue']"),
+    ("      baseline_days: 180", "", "rules.W03.params: parameter 'baseline_days' missing"),
+    ("      window_days: 30          # cases received", "      window_days: 30.5  #", "rules.W03.params.window_days: expected a whole number"),
+    ("      statuses: [迁出, 注销, 合并]", "      statuses: []", "rules.W06.params.statuses: expected a non-empty list"),
+    ("      silent_days_by_dataset: {}", "      silent_days_by_dataset: {meetings: 9}", "rules.OPS_SILENT.params.silent_days_by_dataset"),
+    ("  W08:\n", "  W10:\n", "unknown rule code(s) ['W10']"),
+    ("version: 1", "version: 2", "version: expected 1"),
+    ("    name: 欠薪集中", "    name: 欠薪集中\n    enabled: yes please", "rules.W02.enabled: expected true or false"),
+    ("    name: 欠薪集中", "    name: 欠薪集中\n    threshold: 3", "rules.W02: unknown key(s) ['threshold']"),
+    ("      蓝: {drop_points: 15}", "      蓝: 15", "rules.W08.levels.蓝: expected a mapping"),
+    ("    levels:\n      蓝: {drop_points: 15}", "    levels: {}", "rules.W08.levels: expected a mapping"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "problem"), BAD_EDITS)
 def test_a_bad_rule_file_names_the_file_and_the_problem(
     tmp_path: Path, old: str, new: str, problem: str
 ) -> None:
@@ -166,20 +132,22 @@ def test_the_environment_picks_the_file(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_a_bad_rule_file_stops_the_start_up(tmp_path: Path) -> None:
-    """Loading the Dagster module (as ``dagster dev`` does) fails with the file and problem."""
+    """Loading the Dagster definitions (as ``dagster dev`` does) fails with the file and the
+    problem; importing the alert assets' module alone reads no rule file."""
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         DEFAULT.replace("蓝: {drop_points: 15}", "蓝: {drop_point: 15}"), encoding="utf-8"
     )
     env = {**os.environ, "UNION_WARNING_RULES": str(bad), "DAGSTER_HOME": str(tmp_path)}
     proc = subprocess.run(
-        [sys.executable, "-c", "import pipelines.orchestration.alerts"],
+        [sys.executable, "-c", "import pipelines.orchestration.alerts; print('imported', flush=True); "
+         "import pipelines.definitions"],
         cwd=REPO,
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
     )
-    assert proc.returncode != 0
+    assert proc.returncode != 0 and proc.stdout == "imported\n"
     assert "RuleFileError" in proc.stderr and str(bad) in proc.stderr
     assert "rules.W08.levels.蓝.drop_point: unknown metric" in proc.stderr

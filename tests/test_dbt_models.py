@@ -587,7 +587,7 @@ def test_a_failing_dbt_test_stops_every_step_after_the_build(
     import dagster as dg
     from dagster_dbt import DbtProject
 
-    from pipelines.orchestration.dbt import build_dbt_assets, dbt_resource
+    from pipelines.orchestration.dbt import build_dbt_assets, dbt_resource, prepare_manifest
     from pipelines.orchestration.resources import AsOf, UnionPaths
     from pipelines.warehouse import build_state
 
@@ -606,6 +606,9 @@ def test_a_failing_dbt_test_stops_every_step_after_the_build(
         ran.append("after_the_build")
 
     project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR, target_path=tmp_path / "target")
+    # the definitions only read a prepared manifest: the session's, not a second dbt parse
+    project.manifest_path.parent.mkdir(parents=True)
+    shutil.copyfile(prepare_manifest(), project.manifest_path)
     monkeypatch.setenv("UNION_PII_KEY", KEY)  # UnionPaths.settings() takes the key from the environment
     result = dg.materialize(
         [build_dbt_assets(project), after_the_build], raise_on_error=False,

@@ -4,14 +4,19 @@ gate it, the sensors and the schedules, all from the one Definitions object."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import dagster as dg
+import pytest
+from dagster_dbt import DbtProject
 
 from pipelines.definitions import PIPELINE_JOB, build_definitions
+from pipelines.orchestration import dbt
 from pipelines.orchestration.exports import MONTHLY_EXPORT_JOB, NIGHTLY_JOB
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,3 +107,56 @@ def test_loading_the_definitions_does_not_load_great_expectations() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+SPY_ON_PROCESSES = """
+import subprocess
+started = []
+real_init = subprocess.Popen.__init__
+def spy(self, args, *rest, **kwargs):
+    started.append(" ".join(map(str, args)) if isinstance(args, (list, tuple)) else str(args))
+    real_init(self, args, *rest, **kwargs)
+subprocess.Popen.__init__ = spy
+import pipelines.definitions
+print([a for a in started if "dbt" in a])
+"""
+
+
+def test_importing_the_definitions_runs_no_dbt() -> None:
+    """With the manifest prepared (the test session prepares it, as ``union-warehouse
+    prepare`` does), a code server, a run worker or a test loads the definitions by reading
+    it: no dbt process starts."""
+    env = {k: v for k, v in os.environ.items() if k != dbt.DEV_ENV}
+    done = subprocess.run([sys.executable, "-c", SPY_ON_PROCESSES], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_outside_dagster_dev_a_missing_or_stale_manifest_is_an_error_saying_what_to_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a copy of the dbt project (the real target/ is shared by the other tests)."""
+    copy = tmp_path / "dbt_project"
+    shutil.copytree(dbt.DBT_PROJECT_DIR, copy, ignore=shutil.ignore_patterns("target", "logs"))
+    project = DbtProject(project_dir=copy, profiles_dir=copy)
+    parsed: list[DbtProject] = []
+    monkeypatch.setattr(dbt, "prepare_manifest", lambda p: parsed.append(p) or p.manifest_path)
+    monkeypatch.delenv(dbt.DEV_ENV, raising=False)
+
+    with pytest.raises(dbt.ManifestNotPrepared, match=r"manifest\.json is missing: .*union-warehouse prepare"):
+        dbt.build_dbt_assets(project)
+
+    project.manifest_path.parent.mkdir()
+    shutil.copyfile(dbt.DBT_PROJECT.manifest_path, project.manifest_path)  # prepared
+    assert dbt.build_dbt_assets(project).keys
+
+    model = sorted((copy / "models").rglob("*.sql"))[0]
+    later = time.time() + 60
+    os.utime(model, (later, later))  # edited after the manifest was written
+    with pytest.raises(dbt.ManifestNotPrepared, match=f"is older than {model.relative_to(copy)}"):
+        dbt.build_dbt_assets(project)
+    assert parsed == []  # outside dagster dev nothing parses
+
+    monkeypatch.setenv(dbt.DEV_ENV, "1")  # under dagster dev it prepares first, as dagster-dbt does
+    assert dbt.prepared_manifest(project) == project.manifest_path and parsed == [project]

@@ -9,7 +9,8 @@ the ``warehouse_writer`` pool, so it never opens the warehouse while dbt writes 
 ``alert_on_run_failure`` opens (or counts into) an OPS_RUN_FAILED alert for the failed
 run's job; the next successful run of that job that reaches the asset resolves it.
 
-The rule file is loaded when this module is imported, so a bad one stops the code
+Importing this module reads nothing. The rule file is checked when the definitions are
+built (:func:`pipelines.definitions.build_definitions`), so a bad one stops the code
 location from loading with an error naming the file and the problem; the asset loads
 it again on every run (edits take effect without a restart).
 """
@@ -36,9 +37,6 @@ SENSOR_NAME = "alert_on_run_failure"
 # lineage the dbt graph holds), the ledger and the verdicts.
 WAREHOUSE_INPUTS: tuple[dg.AssetKey, ...] = (dg.AssetKey(["warnings", "warning_findings"]),)
 OPERATOR_INPUTS: tuple[dg.AssetKey, ...] = (LEDGER_KEY, dg.AssetKey(["audit", "quality_results"]))
-
-WARNING_RULES = load_rules()  # fail fast on a bad rule file (RuleFileError names it)
-
 
 _SECRETS = {"webhook_secret": "UNION_ALERT_WEBHOOK_SECRET", "smtp_password": "UNION_SMTP_PASSWORD"}
 

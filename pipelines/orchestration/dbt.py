@@ -10,11 +10,15 @@ One writer at a time: the assets run as one ``dbt build`` step in the
 ``warehouse_writer`` pool (give that pool a limit of 1 in the instance), with a
 single-run backfill policy, so two dbt processes never open the DuckDB file together.
 
-The manifest: Dagster reads ``dbt_project/target/manifest.json`` when the definitions
-load. :func:`prepare_manifest` writes it (``dbt parse``, under a file lock, only when it is
-missing or older than a project file); :func:`build_dbt_assets` calls it, and the CLI and
-tests may call it first. For a deployment, run it (or ``dagster-dbt project
-prepare-and-package``) at build time so no code server parses at start-up.
+The manifest is prepared once and only read when the definitions load, as dagster-dbt's
+``DbtProject.prepare_if_dev`` does it. :func:`prepare_manifest` writes
+``dbt_project/target/manifest.json`` (``dbt parse``, under a file lock, only when it is
+missing or older than a project file): ``union-warehouse prepare`` runs it, as do the CLI
+commands that run the pipeline and the test session, before anything loads the
+definitions. :func:`build_dbt_assets` only reads it (:func:`prepared_manifest`): under
+``dagster dev`` it prepares first, elsewhere (a code server, a run worker, ``dagster
+definitions validate``, a test) a missing or stale manifest is :class:`ManifestNotPrepared`
+telling the operator to run the prepare command, so nothing starts dbt at import.
 """
 
 import hashlib
@@ -116,22 +120,38 @@ def dbt_environment(settings: Settings | None = None) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def _newest_input_mtime(project_dir: Path) -> float:
-    newest = 0.0
+PREPARE_COMMAND = "uv run union-warehouse prepare"
+DEV_ENV = "DAGSTER_IS_DEV_CLI"  # set by `dagster dev` (dagster-dbt's prepare_if_dev reads it)
+
+
+class ManifestNotPrepared(RuntimeError):
+    """The definitions were loaded without a current dbt manifest (outside ``dagster dev``)."""
+
+
+def _newest_input(project_dir: Path) -> tuple[float, Path | None]:
+    """The project file changed last, and when."""
+    newest: tuple[float, Path | None] = (0.0, None)
     for name in _PROJECT_INPUTS:
         p = project_dir / name
-        if p.is_file():
-            newest = max(newest, p.stat().st_mtime)
-        elif p.is_dir():
-            for f in p.rglob("*"):
-                if f.is_file():
-                    newest = max(newest, f.stat().st_mtime)
+        for f in p.rglob("*") if p.is_dir() else [p]:
+            if f.is_file() and f.stat().st_mtime > newest[0]:
+                newest = (f.stat().st_mtime, f)
     return newest
 
 
-def manifest_is_stale(project: DbtProject = DBT_PROJECT) -> bool:
+def _manifest_staleness(project: DbtProject) -> str | None:
+    """Why the manifest cannot be used as it is (None: it is current)."""
     m = project.manifest_path
-    return not m.exists() or m.stat().st_mtime < _newest_input_mtime(project.project_dir)
+    if not m.exists():
+        return "is missing"
+    changed, newest = _newest_input(project.project_dir)
+    if m.stat().st_mtime < changed:
+        return f"is older than {newest.relative_to(project.project_dir) if newest else 'the project'}"
+    return None
+
+
+def manifest_is_stale(project: DbtProject = DBT_PROJECT) -> bool:
+    return _manifest_staleness(project) is not None
 
 
 def prepare_manifest(project: DbtProject = DBT_PROJECT, *, force: bool = False) -> Path:
@@ -147,6 +167,23 @@ def prepare_manifest(project: DbtProject = DBT_PROJECT, *, force: bool = False) 
                 ).wait()
     if not project.manifest_path.exists():
         raise FileNotFoundError(f"dbt parse wrote no manifest at {project.manifest_path}")
+    return project.manifest_path
+
+
+def prepared_manifest(project: DbtProject = DBT_PROJECT) -> Path:
+    """The manifest the definitions load, read and never written here, except under
+    ``dagster dev`` (which prepares it first, like ``DbtProject.prepare_if_dev``).
+    Anywhere else a missing or stale manifest is :class:`ManifestNotPrepared`: a code
+    server or a run worker does not run ``dbt parse`` behind the operator's back."""
+    if os.environ.get(DEV_ENV):
+        return prepare_manifest(project)
+    why = _manifest_staleness(project)
+    if why is not None:
+        raise ManifestNotPrepared(
+            f"the dbt manifest {project.manifest_path} {why}: the Dagster definitions only "
+            f"read it. Prepare it first with `{PREPARE_COMMAND}` (dbt parse; `union-warehouse "
+            "run` and `demo` do it themselves, and so does `dagster dev`)."
+        )
     return project.manifest_path
 
 
@@ -285,8 +322,9 @@ def build_vars(as_of: date) -> dict[str, Any]:
 
 
 def build_dbt_assets(project: DbtProject = DBT_PROJECT) -> dg.AssetsDefinition:
-    """The dbt project as one multi-asset (``warehouse_models``), running ``dbt build``."""
-    manifest = prepare_manifest(project)
+    """The dbt project as one multi-asset (``warehouse_models``), running ``dbt build``,
+    from the prepared manifest (:func:`prepared_manifest`)."""
+    manifest = prepared_manifest(project)
 
     @dbt_assets(
         manifest=manifest,
