@@ -12,7 +12,9 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 from statistics import median
+from typing import Any
 
 _WRAPPER = r"""
 import json, resource, sys, time
@@ -44,3 +46,13 @@ def compare(cases: dict[str, str], repeats: int = 3, env: dict[str, str] | None 
             time.sleep(0.2)
     return {k: {**{m: median(r[m] for r in v) for m in v[0] if m != "peak_bytes"},
                 "peak_bytes": max(r["peak_bytes"] for r in v)} for k, v in runs.items()}
+
+
+def save_results(name: str, results: Any, *columns: str) -> None:
+    """Write ``results`` to ``bench/results/<name>.json`` and print the head of the
+    Markdown table (``columns``) whose rows the benchmark prints next."""
+    out = Path(__file__).parent / "results" / f"{name}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))

@@ -10,14 +10,13 @@ Writes bench/results/ingest_throughput.json and prints a Markdown table.
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _measure import compare  # noqa: E402
+from _measure import compare, save_results  # noqa: E402
 
 from pipelines.generate import write_members_csv  # noqa: E402
 
@@ -75,11 +74,8 @@ def main() -> None:
         rows = [run(n, work) for n in sizes]
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    out = Path(__file__).parent / "results" / "ingest_throughput.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(rows, indent=2) + "\n")
-    print("| rows | CSV | Polars read | ingest | ratio | rows/s | ingest peak | Polars peak |")
-    print("|---|---|---|---|---|---|---|---|")
+    save_results("ingest_throughput", rows, "rows", "CSV", "Polars read", "ingest", "ratio", "rows/s",
+                 "ingest peak", "Polars peak")
     for r in rows:
         print(f"| {r['rows']:,} | {r['csv_bytes'] / 1e9:.2f} GB | {r['polars_read_s']} s | {r['ingest_s']} s | "
               f"{r['ratio']}x | {r['rows_per_s']:,} | {r['ingest_peak_gb']} GB | {r['polars_peak_gb']} GB |")

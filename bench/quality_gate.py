@@ -8,14 +8,13 @@ Writes bench/results/quality_gate.json and prints a Markdown row.
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _measure import compare  # noqa: E402
+from _measure import compare, save_results  # noqa: E402
 
 from pipelines.config import Settings  # noqa: E402
 from pipelines.generate import write_members_csv  # noqa: E402
@@ -71,11 +70,8 @@ def main() -> None:
         "gate_without_imports_s": round(gate_net, 2),
         "gate_peak_gb": round(res["gate"]["peak_bytes"] / 1e9, 2),
     }
-    out = Path(__file__).parent / "results" / "quality_gate.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(row, indent=2) + "\n")
-    print("| rows | Polars read of the Parquet | imports (GX) | gate (read + pandas + 21 expectations) | gate without imports | peak |")
-    print("|---|---|---|---|---|---|")
+    save_results("quality_gate", row, "rows", "Polars read of the Parquet", "imports (GX)",
+                 "gate (read + pandas + 21 expectations)", "gate without imports", "peak")
     print(f"| {n:,} | {row['read_parquet_s']} s | {row['gx_import_s']} s | {row['gate_total_s']} s | "
           f"{row['gate_without_imports_s']} s | {row['gate_peak_gb']} GB |")
 

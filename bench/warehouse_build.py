@@ -28,7 +28,7 @@ from pathlib import Path
 from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _measure import compare, measure  # noqa: E402
+from _measure import compare, measure, save_results  # noqa: E402
 
 from pipelines.config import Settings  # noqa: E402
 from pipelines.generate import generate_district  # noqa: E402
@@ -188,11 +188,8 @@ def main() -> None:
         "single_street_builds_work_s": [round(x["work_s"], 2) for x in singles],
         "single_street_work_share": round(single["work_s"] / full["work_s"], 3),
     }
-    out = Path(__file__).parent / "results" / f"warehouse_build_{scale:g}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(row, indent=2) + "\n")
-    print("| scale | member snapshot rows | models | tests | Dagster + dbt build | same SQL in DuckDB | ratio |")
-    print("|---|---|---|---|---|---|---|")
+    save_results(f"warehouse_build_{scale:g}", row, "scale", "member snapshot rows", "models", "tests",
+                 "Dagster + dbt build", "same SQL in DuckDB", "ratio")
     print(f"| {scale:g} | {members:,} | {row['models']} | {row['tests']} | {row['dagster_dbt_s']} s | "
           f"{row['direct_sql_s']} s | {row['ratio']}x |")
     print(f"without process start and imports: {row['dagster_dbt_work_s']} s vs {row['direct_sql_work_s']} s "

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 
 @contextmanager
@@ -41,3 +42,24 @@ def instance_text(home: Path) -> str:
         if path.is_file() and path.suffix in (".out", ".err", ".log", ".txt"):
             parts.append(path.read_text(errors="replace"))
     return "\n".join(parts)
+
+
+def check_char_rows_agree(
+    values: Sequence[str], rows: Iterator[dict[str, Any]], *, format_ok: Callable[[str], bool],
+    is_valid: Callable[[str], bool], check_char: Callable[[str], str],
+) -> Iterator[tuple[str, dict[str, Any], bool]]:
+    """For an 18-character code with a check character (resident ID, credit code): assert
+    that the expressions' ``fmt``, ``valid``, ``check_char`` and ``chk`` columns agree with
+    the scalar functions on every value; yield (value, row, format ok) for the checks a
+    code has beyond these."""
+    for s, row in zip(values, rows, strict=True):
+        u = s.upper()
+        fmt_ok = format_ok(u)
+        assert row["fmt"] is (not fmt_ok), s
+        assert row["valid"] is is_valid(s), s
+        if fmt_ok:
+            assert row["check_char"] == check_char(u[:17]), s
+            assert row["chk"] is (check_char(u[:17]) != u[17]), s
+        else:
+            assert row["chk"] is False, s
+        yield s, row, fmt_ok

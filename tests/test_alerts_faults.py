@@ -22,9 +22,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from pipelines.alert_state import schema_sql
 from pipelines.alerts import load_rules, record_run_failure
 from pipelines.alerts.sinks import OutboxSink, Payload, Sink, WebhookSink
-from pipelines.alerts.store import ALERT_COLUMNS, EVENT_COLUMNS, RETRY_FIRST_DELAY, schema_sql
+from pipelines.alerts.store import ALERT_COLUMNS, EVENT_COLUMNS, RETRY_FIRST_DELAY
 from pipelines.config import Settings
 from pipelines.publish.warehouse import publish
 
@@ -117,7 +118,7 @@ def store_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
         r.getMessage()
         for r in caplog.records
-        if r.name == "pipelines.alerts.store" and r.levelno >= logging.WARNING
+        if r.name == "pipelines.alert_state" and r.levelno >= logging.WARNING
     ]
 
 

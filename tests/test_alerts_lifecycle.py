@@ -240,7 +240,8 @@ def test_open_alerts_for_the_terminal(settings: Settings) -> None:
 
 
 def test_the_state_tables_can_be_created_empty_elsewhere(settings: Settings) -> None:
-    from pipelines.alerts.store import ALERT_COLUMNS, EVENT_COLUMNS, schema_sql
+    from pipelines.alert_state import schema_sql
+    from pipelines.alerts.store import ALERT_COLUMNS, EVENT_COLUMNS
 
     with duckdb.connect() as con:
         con.execute("create schema alerts")

@@ -531,3 +531,17 @@ def test_a_torn_outbox_line_is_cut_before_the_next_event(tmp_path, torn: bytes) 
     assert len(path.read_bytes().splitlines()) == 3
     OutboxSink(tmp_path / "absent.jsonl").heal()
     assert not (tmp_path / "absent.jsonl").exists()
+
+
+def test_sink_settings_as_configuration_and_back() -> None:
+    """What a Dagster resource declares and holds of the sink settings (config_fields,
+    to_config) comes back whole (from_config); the recipients travel as one string."""
+    s = SinkSettings(webhook_url="https://h/x", webhook_secret="k", smtp_host="mail", smtp_sender="a@b",
+                     smtp_recipients=("c@d", "e@f"), smtp_port=587, smtp_security="starttls")
+    config = s.to_config()
+    declared = SinkSettings.config_fields()
+    assert list(config) == list(declared)
+    assert all(isinstance(config[name], kind) for name, (kind, _) in declared.items())
+    assert config["smtp_recipients"] == "c@d,e@f"
+    assert SinkSettings.from_config(config) == s
+    assert SinkSettings.from_config({n: d for n, (_, d) in declared.items()}) == SinkSettings()

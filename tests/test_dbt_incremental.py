@@ -23,9 +23,9 @@ import duckdb
 import pytest
 
 from pipelines.config import Settings
-from pipelines.warehouse.bootstrap import ensure_dbt_inputs
+from pipelines.orchestration.dbt import dbt_environment
 
-from .test_dbt_models import DBT_DIR, KEY, ROOT, Landing, member
+from .test_dbt_models import DBT_DIR, Landing, member, new_landing
 
 A, B, C, D = "110101001", "110101002", "110101003", "110101004"
 
@@ -94,21 +94,11 @@ def differences(working: Path, rebuilt: Path) -> dict[str, tuple[int, int, int]]
 @pytest.fixture(scope="module")
 def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Landing, Settings, Dbt, Path]]:
     base = tmp_path_factory.mktemp("incremental")
-    settings = Settings(raw_dir=base / "raw", data_dir=base / "data", pii_key=KEY)
-    ensure_dbt_inputs(settings)
-    saved = {k: os.environ.get(k) for k in ("UNION_DATA_DIR", "UNION_PII_KEY", "PYTHONPATH")}
-    os.environ["UNION_PII_KEY"] = KEY
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), saved["PYTHONPATH"]]))
-    try:
+    land, _ = new_landing(base)
+    with dbt_environment(land.settings):  # the hashing key, the repository on PYTHONPATH; restored after
         dbt = Dbt(base)
-        dbt(settings.data_dir, "2015-12-31", command="seed")
-        yield Landing(settings), settings, dbt, base
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        dbt(land.settings.data_dir, "2015-12-31", command="seed")
+        yield land, land.settings, dbt, base
 
 
 def build_both(story, as_of: str = "2015-12-31") -> None:  # type: ignore[no-untyped-def]

@@ -159,6 +159,14 @@ class Landing:
         frame.write_parquet(target)
 
 
+def new_landing(base: Path) -> tuple[Landing, Path]:
+    """An empty data directory under ``base`` ready for dbt (its seeds' inputs written),
+    the :class:`Landing` that fills it, and the dbt target folder beside it."""
+    settings = Settings(raw_dir=base / "raw", data_dir=base / "data", pii_key=KEY)
+    ensure_dbt_inputs(settings)
+    return Landing(settings), base / "target"
+
+
 def org(org_id: str, status: str = "正常", employees: int = 50) -> dict:
     return dict(org_id=org_id, org_name=f"{org_id}工会", employer_name=f"{org_id}公司", credit_code="91110101MA0000000X",
                 industry="I", ownership="私营", employees=employees, members=10, founded_date=date(2010, 1, 1),
@@ -274,11 +282,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     from pipelines.orchestration.dbt import build_dbt_assets, build_target_path, dbt_resource
     from pipelines.orchestration.resources import AsOf, UnionPaths
 
-    base = tmp_path_factory.mktemp("warehouse")
-    settings = Settings(raw_dir=base / "raw", data_dir=base / "data", pii_key=KEY)
-    ensure_dbt_inputs(settings)
-    target = base / "target"
-    land = Landing(settings)
+    land, target = new_landing(tmp_path_factory.mktemp("warehouse"))
+    settings = land.settings
     timings: dict[str, float] = {}
 
     land.legacy_verdicts = True

@@ -16,6 +16,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -29,8 +31,7 @@ from pipelines.config import Settings
 from pipelines.publish import checks
 from pipelines.publish.history import HistoryStore
 from pipelines.publish.warehouse import PublishResult, publish
-from pipelines.warehouse.bootstrap import ensure_dbt_inputs
-from tests.test_dbt_models import DBT_DIR, KEY, ROOT, Landing, contract, member, org
+from tests.test_dbt_models import DBT_DIR, KEY, ROOT, Landing, contract, member, new_landing, org
 
 A, B = "110101001", "110101002"
 DISTRICT = "110101"
@@ -211,11 +212,8 @@ def read_values(settings: Settings) -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def district(tmp_path_factory: pytest.TempPathFactory) -> District:
-    base = tmp_path_factory.mktemp("indicators")
-    settings = Settings(raw_dir=base / "raw", data_dir=base / "data", pii_key=KEY)
-    ensure_dbt_inputs(settings)
-    target = base / "target"
-    land = Landing(settings)
+    land, target = new_landing(tmp_path_factory.mktemp("indicators"))
+    settings = land.settings
     land_district(land)
 
     dbt_build(settings, target, "2015-08-15")
@@ -419,6 +417,18 @@ def test_running_periods_are_on_track_or_behind_by_a_straight_line(district: Dis
 # --- the blocking checks ---------------------------------------------------------------------
 
 
+@contextmanager
+def copied(district: District, path: Path, *tables: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A new warehouse at ``path`` holding a copy of these tables of the built one, open
+    for a test to break."""
+    with duckdb.connect(str(path)) as con:
+        con.execute(f"attach '{district.settings.warehouse_path}' as w (read_only)")
+        for table in tables:
+            con.execute(f"create schema if not exists {table.split('.')[0]}")
+            con.execute(f"create table {table} as from w.{table}")
+        yield con
+
+
 def test_the_checks_pass_on_the_built_warehouse(district: District) -> None:
     with duckdb.connect(str(district.settings.warehouse_path), read_only=True) as con:
         for check in (checks.district_equals_street_sum, checks.rates_are_consistent, checks.rows_reconcile):
@@ -427,11 +437,7 @@ def test_the_checks_pass_on_the_built_warehouse(district: District) -> None:
 
 
 def test_the_checks_catch_a_wrong_district_row_and_a_wrong_rate(district: District, tmp_path: Path) -> None:
-    broken = tmp_path / "broken.duckdb"
-    with duckdb.connect(str(broken)) as con:
-        con.execute(f"attach '{district.settings.warehouse_path}' as w (read_only)")
-        con.execute("create schema indicators")
-        con.execute("create table indicators.indicator_values as from w.indicators.indicator_values")
+    with copied(district, tmp_path / "broken.duckdb", "indicators.indicator_values") as con:
         con.execute("""update indicators.indicator_values set numerator = numerator + 1
                        where indicator_code = 'DC01' and area_level = 'district' and period_type = 'year'""")
         con.execute("""update indicators.indicator_values set value = 0.99
@@ -450,12 +456,7 @@ def test_the_checks_catch_a_wrong_district_row_and_a_wrong_rate(district: Distri
 
 
 def test_reconciliation_catches_a_row_lost_between_landing_and_models(district: District, tmp_path: Path) -> None:
-    broken = tmp_path / "lost.duckdb"
-    with duckdb.connect(str(broken)) as con:
-        con.execute(f"attach '{district.settings.warehouse_path}' as w (read_only)")
-        con.execute("create schema audit")
-        con.execute("create table audit.ingestion_ledger as from w.audit.ingestion_ledger")
-        con.execute("create table audit.row_reconciliation as from w.audit.row_reconciliation")
+    with copied(district, tmp_path / "lost.duckdb", "audit.ingestion_ledger", "audit.row_reconciliation") as con:
         con.execute("""update audit.row_reconciliation set modelled_rows = modelled_rows - 1, reconciles = false
                        where dataset = 'training_events' and street_code = '110101001'""")
         outcome = checks.rows_reconcile(con)

@@ -14,6 +14,8 @@ See ``docs/alerts.md``.
 
 from __future__ import annotations
 
+from pipelines.alert_state import state_lock
+
 from .config import SinkSettings, sinks_from_env
 from .levels import LEVELS
 from .lifecycle import Change, reconcile
@@ -21,7 +23,7 @@ from .model import Alert, AlertEvent, Finding, Firing, RunContext
 from .report import open_alert_lines, open_alerts
 from .rulefile import RuleFileError, RuleSet, load_rules, rules_path
 from .service import AlertRunReport, record_run_failure, run_alerts
-from .store import AlertStore, state_lock
+from .store import AlertStore
 
 __all__ = [
     "LEVELS",

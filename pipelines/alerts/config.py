@@ -19,8 +19,9 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any, get_type_hints
 
 from .sinks import SMTP_DEFAULT_PORTS, SMTP_SECURITY, EmailSink, OutboxSink, Sink, WebhookSink
 
@@ -46,6 +47,35 @@ class SinkSettings:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_ca_file: str = ""
+
+    # --- the same settings as flat configuration (a Dagster resource's fields) ------------
+    # Every field keeps its name, type and default, but the recipients are one
+    # comma-separated string: configuration takes no tuples.
+
+    @classmethod
+    def config_fields(cls) -> dict[str, tuple[type, Any]]:
+        """name -> (type, default) of every setting as configuration: what a resource
+        declares (e.g. ``pydantic.create_model(..., __base__=dg.ConfigurableResource,
+        **SinkSettings.config_fields())``) so its fields never drift from these."""
+        hints = get_type_hints(cls)
+        out: dict[str, tuple[type, Any]] = {f.name: (hints[f.name], f.default) for f in fields(cls)}
+        out["smtp_recipients"] = (str, "")
+        return out
+
+    def to_config(self) -> dict[str, Any]:
+        """These settings as configuration values (see :meth:`config_fields`)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["smtp_recipients"] = ",".join(self.smtp_recipients)
+        return values
+
+    @classmethod
+    def from_config(cls, config: Any) -> SinkSettings:
+        """The settings from an object carrying :meth:`config_fields` as attributes (a
+        resource), or from a mapping of them; the inverse of :meth:`to_config`."""
+        get = config.__getitem__ if isinstance(config, Mapping) else lambda name: getattr(config, name)
+        values = {f.name: get(f.name) for f in fields(cls)}
+        values["smtp_recipients"] = tuple(r.strip() for r in values["smtp_recipients"].split(",") if r.strip())
+        return cls(**values)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SinkSettings:

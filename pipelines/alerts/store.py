@@ -1,63 +1,28 @@
-"""Alert state in its own DuckDB file (``Settings.alerts_state_path``), which outlives
-every rebuild of the working warehouse.
+"""What the alerts keep in their state file (``Settings.alerts_state_path``), which
+outlives every rebuild of the working warehouse: reading and writing alerts, events,
+deliveries and evaluations.
 
-Tables (schema ``main``):
-
-- ``alerts`` — one row per alert identity, its current state;
-- ``alert_events`` — every change of state (opened / escalated / deescalated /
-  reopened / resolved), with the run and as-of date;
-- ``alert_deliveries`` — per (event, sink): pending, delivered or failed, attempts, and
-  when a failed one may be tried again (``next_attempt_at``);
-- ``alert_runs`` — one row per evaluation: its as-of date and mode (live, backfill,
-  what-if: :mod:`pipelines.alerts.modes`), how far the data reached, how many fired;
-- ``alert_whatif`` — what the latest backfill or what-if evaluation of each as-of date
-  found, beside the live alerts it did not touch.
-
-Writers (the alert asset, the run-failure sensor) take :func:`state_lock` first, so
-one process at a time opens the file for writing; a reader that copies the tables (the
-publish step) should take it too.
-
-Opening heals (:func:`connect_state`): a file DuckDB cannot open or read, or one missing
-a table, is moved aside (``alerts.duckdb.damaged-<UTC time>``, never deleted) and the
-state is rebuilt from what the published warehouse holds (``alerts.alerts``,
-``alerts.alert_events``, ``alerts.alert_deliveries``); a missing file is rebuilt the
-same way. A file written by an older version gets the columns it lacks.
+The file itself (its tables, lock and healing) is :mod:`pipelines.alert_state`, which
+the publish step reads too.
 """
 
 from __future__ import annotations
 
-import logging
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import astuple, fields
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
-from pipelines.files import exclusive
+from pipelines.alert_state import connect_state, create_tables, state_lock
 
 from .lifecycle import Change, strongest
 from .model import DELIVERED_EVENTS, OPEN, Alert, AlertEvent, Firing, evidence_json
 from .modes import LIVE, Mode
 
-log = logging.getLogger(__name__)
-
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
-TABLES = ("alerts", "alert_events", "alert_deliveries", "alert_runs", "alert_whatif")
-# A file without one of these is not an alert state; the later tables are simply created.
-REQUIRED_TABLES = TABLES[:3]
-# What the published warehouse carries of each table (schema ``alerts``), and so what a
-# damaged or lost state file is rebuilt from. Deliveries without their times and errors:
-# whether each (event, sink) was delivered and how often it was tried is what matters.
-PUBLISHED_COLUMNS = {
-    "alerts": "*",
-    "alert_events": "*",
-    "alert_deliveries": "event_id, sink, status, attempts",
-    "alert_runs": "*",
-    "alert_whatif": "*",
-}
 # A failed delivery is tried again at a run at least this long after its last attempt,
 # doubling with every failed run, up to the cap.
 RETRY_FIRST_DELAY = timedelta(minutes=5)
@@ -68,107 +33,9 @@ def retry_delay(attempts: int) -> timedelta:
     """How long a delivery that has failed ``attempts`` runs waits before the next."""
     return min(RETRY_FIRST_DELAY * 2 ** min(max(attempts - 1, 0), 16), RETRY_MAX_DELAY)
 
-SCHEMA = """
-create table if not exists alerts (
-    alert_id varchar not null,
-    rule_code varchar not null,
-    rule_name varchar not null,
-    rule_kind varchar not null,        -- labour / operator
-    level varchar not null,            -- 红 / 橙 / 黄 / 蓝
-    area_code varchar not null,        -- 9-digit street code, or 110101 for the district
-    entity_key varchar not null,
-    alert_window varchar not null,     -- '' when the identity has no period
-    status varchar not null,           -- open / resolved
-    first_seen timestamp not null,     -- UTC wall clock of the run that opened it
-    last_seen timestamp not null,
-    first_seen_as_of date not null,    -- the as-of date of that run
-    last_seen_as_of date not null,
-    resolved_at timestamp,
-    resolved_as_of date,
-    message varchar not null,
-    evidence varchar not null,         -- JSON
-    first_run_id varchar not null,
-    last_run_id varchar not null
-);
-create table if not exists alert_events (
-    event_id varchar not null,
-    event_seq bigint not null,
-    alert_id varchar not null,
-    event_type varchar not null,
-    level varchar not null,
-    previous_level varchar,
-    rule_code varchar not null,
-    rule_name varchar not null,
-    rule_kind varchar not null,
-    area_code varchar not null,
-    entity_key varchar not null,
-    alert_window varchar not null,
-    run_id varchar not null,
-    as_of date not null,
-    occurred_at timestamp not null,
-    message varchar not null,
-    evidence varchar not null
-);
-create table if not exists alert_deliveries (
-    event_id varchar not null,
-    sink varchar not null,
-    status varchar not null,           -- pending / delivered / failed
-    attempts integer not null,
-    last_attempt_at timestamp,
-    delivered_at timestamp,
-    last_error varchar,
-    next_attempt_at timestamp          -- a failed delivery waits until then (back-off)
-);
-create table if not exists alert_runs (
-    run_id varchar not null,
-    as_of date not null,
-    mode varchar not null,             -- live / backfill / what-if
-    live_as_of date,                   -- the latest live as-of date before this evaluation
-    data_through date,                 -- the latest record on or before as_of
-    evaluated_at timestamp not null,   -- UTC wall clock
-    labour_firings integer not null,
-    reason varchar not null
-);
-create table if not exists alert_whatif (
-    as_of date not null,
-    mode varchar not null,             -- backfill / what-if
-    run_id varchar not null,
-    alert_id varchar not null,
-    rule_code varchar not null,
-    rule_name varchar not null,
-    level varchar not null,
-    area_code varchar not null,
-    entity_key varchar not null,
-    alert_window varchar not null,
-    live_status varchar,               -- the live alert of this identity: open / resolved / null
-    message varchar not null,
-    evidence varchar not null
-);
-"""
-# Columns added since the first version of the file: a file written before them keeps working.
-MIGRATIONS = (
-    "alter table alert_deliveries add column if not exists next_attempt_at timestamp",
-)
 
 ALERT_COLUMNS = [f.name for f in fields(Alert)]
 EVENT_COLUMNS = [f.name for f in fields(AlertEvent)]
-
-
-def schema_sql(schema: str = "main") -> str:
-    """The DDL of the state's tables in ``schema`` (e.g. empty ``alerts.*`` tables for a
-    warehouse published before any alert was evaluated)."""
-    return SCHEMA.replace("create table if not exists ", f"create table if not exists {schema}.")
-
-
-def lock_path(state_path: Path) -> Path:
-    return state_path.with_name(state_path.name + ".lock")
-
-
-@contextmanager
-def state_lock(state_path: Path) -> Iterator[None]:
-    """Exclusive access to the alert state file across processes."""
-    with exclusive(lock_path(state_path)):
-        yield
 
 
 def _insert(con: duckdb.DuckDBPyConnection, sql: str, rows: list[tuple[object, ...]]) -> None:
@@ -176,155 +43,10 @@ def _insert(con: duckdb.DuckDBPyConnection, sql: str, rows: list[tuple[object, .
         con.executemany(sql, rows)
 
 
-class DamagedState(Exception):
-    """The state file opened but is not a whole alert state (a table is missing)."""
-
-
-def _check(path: Path) -> None:
-    """Raise if the file cannot be opened or any of its tables read through (DuckDB
-    checks each block it reads, so a torn or truncated file fails here)."""
-    with duckdb.connect(str(path), read_only=True) as con:
-        present = {
-            r[0]
-            for r in con.execute(
-                "select table_name from duckdb_tables() "
-                "where database_name = current_database() and schema_name = 'main'"
-            ).fetchall()
-        }
-        missing = [t for t in REQUIRED_TABLES if t not in present]
-        if missing:
-            raise DamagedState(f"missing table(s) {', '.join(missing)}")
-        for table in TABLES:
-            if table in present:
-                con.execute(f"select * from {table}").fetchall()
-
-
-def _in_use(exc: BaseException) -> bool:
-    """An error that says the file is open elsewhere (another process holds DuckDB's lock
-    on it, or this one has it open differently): not damage, so never moved aside."""
-    return isinstance(exc, duckdb.ConnectionException) or (
-        type(exc).__name__ == "ResourceInUseException" or "Could not set lock on file" in str(exc)
-    )
-
-
-def _move_aside(path: Path) -> Path:
-    """Rename the file (and its write-ahead log) to ``<name>.damaged-<UTC time>``."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    aside = path.with_name(f"{path.name}.damaged-{stamp}")
-    n = 1
-    while aside.exists():
-        n += 1
-        aside = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
-    os.replace(path, aside)
-    wal = path.with_name(path.name + ".wal")
-    if wal.exists():
-        os.replace(wal, aside.with_name(aside.name + ".wal"))
-    return aside
-
-
-def _restore(con: duckdb.DuckDBPyConnection, published: Path | None) -> tuple[int, str]:
-    """Fill the (new, empty) state from the published warehouse's ``alerts`` schema:
-    (rows restored, what was done, for the log line)."""
-    if published is None or not published.exists():
-        return 0, "no published warehouse to rebuild from: started empty"
-    try:
-        con.execute("attach ? as published (read_only)", [str(published)])
-    except duckdb.Error as exc:
-        return 0, f"the published warehouse cannot be read ({type(exc).__name__}): started empty"
-    counts: dict[str, int] = {}
-    try:
-        present = {
-            r[0]
-            for r in con.execute(
-                "select table_name from duckdb_tables() "
-                "where database_name = 'published' and schema_name = 'alerts'"
-            ).fetchall()
-        }
-        con.execute("begin transaction")
-        try:
-            for table in TABLES:
-                if table not in present:
-                    continue
-                ours = [r[0] for r in con.execute(f"describe main.{table}").fetchall()]
-                theirs = {
-                    r[0] for r in con.execute(f"describe published.alerts.{table}").fetchall()
-                }
-                cols = ", ".join(c for c in ours if c in theirs)
-                con.execute(
-                    f"insert into main.{table} ({cols}) select {cols} from published.alerts.{table}"
-                )
-                [(n,)] = con.execute(f"select count(*) from main.{table}").fetchall()
-                counts[table] = int(n)
-            con.execute("commit")
-        except duckdb.Error as exc:
-            con.execute("rollback")
-            return 0, (
-                f"the published warehouse's alert tables cannot be read ({type(exc).__name__}): "
-                "started empty"
-            )
-    finally:
-        con.execute("detach published")
-    if not counts:
-        return 0, "the published warehouse has no alert tables: started empty"
-    listed = ", ".join(f"{n} {t}" for t, n in counts.items())
-    return sum(counts.values()), f"rebuilt from the published warehouse ({listed})"
-
-
-def connect_state(path: Path, published: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """A read-write connection to a whole, current alert state file; hold
-    :func:`state_lock` around it.
-
-    A file that cannot be opened or read, or lacks a table, is moved aside and the
-    state rebuilt from the published warehouse ``published``, as is a missing file; one
-    line is logged saying so (counts only; nothing when a missing file had nothing to
-    rebuild, as on the first run). A file open in another process is not damaged: the
-    error is raised. An older file gets the columns it lacks."""
-    damaged: tuple[str, Path] | None = None
-    if path.exists():
-        try:
-            _check(path)
-        except (duckdb.Error, DamagedState) as exc:
-            if _in_use(exc):
-                raise
-            reason = str(exc) if isinstance(exc, DamagedState) else type(exc).__name__
-            damaged = (reason, _move_aside(path))
-    existed = path.exists()
-    con = duckdb.connect(str(path))
-    try:
-        con.execute(SCHEMA)
-        for sql in MIGRATIONS:
-            con.execute(sql)
-        if not existed:
-            rows, what = _restore(con, published)
-            con.execute("checkpoint")
-            if damaged is not None:
-                log.warning(
-                    "alert state %s was damaged (%s): moved aside to %s; %s",
-                    path, damaged[0], damaged[1].name, what,
-                )
-            elif rows:
-                log.warning("alert state %s was missing: %s", path, what)
-    except BaseException:
-        con.close()
-        raise
-    return con
-
-
-@contextmanager
-def prepared_state(path: Path, published: Path | None = None) -> Iterator[None]:
-    """Under the lock, a whole and current state file at ``path`` (healed if it was
-    damaged): for a reader that attaches the file itself (the publish step)."""
-    with state_lock(path):
-        connect_state(path, published).close()
-        yield
-
-
 class AlertStore:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
-        self.con.execute(SCHEMA)
-        for sql in MIGRATIONS:
-            self.con.execute(sql)
+        create_tables(con)
 
     @classmethod
     @contextmanager

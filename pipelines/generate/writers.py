@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 import xlsxwriter
@@ -227,22 +228,25 @@ def _encode_jsonl(table: StringTable) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _parse_date(value: str) -> date | None:
-    if not _ISO_DATE_RE.match(value):
+_V = TypeVar("_V", date, datetime)
+
+
+def _parse_iso(value: str, pattern: re.Pattern[str], parse: Callable[[str], _V]) -> _V | None:
+    """``value`` parsed when it has exactly the ISO form ``pattern`` and is a real date."""
+    if not pattern.match(value):
         return None
     try:
-        return date.fromisoformat(value)
+        return parse(value)
     except ValueError:
         return None
+
+
+def _parse_date(value: str) -> date | None:
+    return _parse_iso(value, _ISO_DATE_RE, date.fromisoformat)
 
 
 def _parse_datetime(value: str) -> datetime | None:
-    if not _ISO_DT_RE.match(value):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
+    return _parse_iso(value, _ISO_DT_RE, datetime.fromisoformat)
 
 
 class _XlsxCells:

@@ -2,6 +2,7 @@
 warehouse (also ``union-warehouse export``), and the schedules operators switch on."""
 
 import time
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -11,6 +12,11 @@ from .publish import PUBLISHED_KEY
 from .resources import UnionPaths
 from .run_lock import EXCLUSIVE_TAGS, holds_pipeline_lock
 from .run_recovery import owner_tags
+
+if TYPE_CHECKING:
+    from dagster._core.definitions.unresolved_asset_job_definition import (
+        UnresolvedAssetJobDefinition,
+    )
 
 EXPORTS_KEY = dg.AssetKey(["reports", "indicator_exports"])
 NIGHTLY_JOB = "nightly_rebuild_job"
@@ -59,20 +65,25 @@ monthly_export_job = dg.define_asset_job(
     tags=owner_tags(),
 )
 
-nightly_rebuild_schedule = dg.ScheduleDefinition(
-    name="nightly_rebuild",
-    job=nightly_rebuild_job,
-    cron_schedule="0 2 * * *",
-    execution_timezone=TIMEZONE,
-    description="02:00 every night: full rebuild, checks and publish.",
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-)
 
-monthly_export_schedule = dg.ScheduleDefinition(
-    name="monthly_indicator_export",
-    job=monthly_export_job,
-    cron_schedule="0 6 1 * *",
-    execution_timezone=TIMEZONE,
-    description="06:00 on the 1st of each month: the indicator spreadsheet and report.",
-    default_status=dg.DefaultScheduleStatus.STOPPED,
+def _schedule(
+    name: str, job: "UnresolvedAssetJobDefinition", cron: str, description: str
+) -> dg.ScheduleDefinition:
+    """A schedule in the district's time zone, stopped until an operator starts it."""
+    return dg.ScheduleDefinition(
+        name=name,
+        job=job,
+        cron_schedule=cron,
+        execution_timezone=TIMEZONE,
+        description=description,
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+    )
+
+
+nightly_rebuild_schedule = _schedule(
+    "nightly_rebuild", nightly_rebuild_job, "0 2 * * *", "02:00 every night: full rebuild, checks and publish."
+)
+monthly_export_schedule = _schedule(
+    "monthly_indicator_export", monthly_export_job, "0 6 1 * *",
+    "06:00 on the 1st of each month: the indicator spreadsheet and report.",
 )

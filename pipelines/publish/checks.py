@@ -25,6 +25,17 @@ class CheckOutcome:
     failures: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _named(rows: list[tuple[Any, ...]], *names: str) -> list[dict[str, Any]]:
+    """Each failing row as a dict, its columns named in order."""
+    return [dict(zip(names, r, strict=True)) for r in rows]
+
+
+def _outcome(name: str, failures: list[dict[str, Any]], passed: str, failed: str) -> CheckOutcome:
+    """Passed when nothing failed; else ``failed`` with the count, the first failures listed."""
+    return CheckOutcome(name, not failures, failed.format(len(failures)) if failures else passed,
+                        failures[:MAX_LISTED])
+
+
 def district_equals_street_sum(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
     rows = con.sql(f"""
         with streets as (
@@ -45,17 +56,11 @@ def district_equals_street_sum(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
             or districts.denominator is distinct from streets.denominator
         order by 1, 2, 3
     """).fetchall()
-    failures = [
-        dict(indicator=r[0], period_type=r[1], period_start=r[2], district_numerator=r[3], streets_numerator=r[4],
-             district_denominator=r[5], streets_denominator=r[6])
-        for r in rows
-    ]
-    return CheckOutcome(
-        "district_equals_street_sum", not failures,
-        "every district row equals the sum of its street rows" if not failures
-        else f"{len(failures)} district rows differ from the sum of their streets",
-        failures[:MAX_LISTED],
-    )
+    failures = _named(rows, "indicator", "period_type", "period_start", "district_numerator",
+                      "streets_numerator", "district_denominator", "streets_denominator")
+    return _outcome("district_equals_street_sum", failures,
+                    "every district row equals the sum of its street rows",
+                    "{} district rows differ from the sum of their streets")
 
 
 def rates_are_consistent(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
@@ -78,17 +83,11 @@ def rates_are_consistent(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
                 or abs(value - cast(numerator as double) / cast(denominator as double)) > {TOLERANCE}))
         order by 1, 2, 3, 4
     """).fetchall()
-    failures = [
-        dict(indicator=r[0], area=r[1], period_type=r[2], period_start=r[3], numerator=r[4], denominator=r[5],
-             value=r[6], problem=r[7])
-        for r in rows
-    ]
-    return CheckOutcome(
-        "rates_are_consistent", not failures,
-        "every rate is within [0, 1] and equals numerator / denominator" if not failures
-        else f"{len(failures)} indicator rows are inconsistent",
-        failures[:MAX_LISTED],
-    )
+    failures = _named(rows, "indicator", "area", "period_type", "period_start", "numerator",
+                      "denominator", "value", "problem")
+    return _outcome("rates_are_consistent", failures,
+                    "every rate is within [0, 1] and equals numerator / denominator",
+                    "{} indicator rows are inconsistent")
 
 
 def rows_reconcile(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
@@ -111,12 +110,9 @@ def rows_reconcile(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
              in_models=m)
         for d, s, lr, la, e, m in models
     ]
-    return CheckOutcome(
-        "rows_reconcile", not failures,
-        "every submitted row is accounted for from file to model" if not failures
-        else f"{len(failures)} files or dataset/street pairs do not reconcile",
-        failures[:MAX_LISTED],
-    )
+    return _outcome("rows_reconcile", failures,
+                    "every submitted row is accounted for from file to model",
+                    "{} files or dataset/street pairs do not reconcile")
 
 
 def deterministic(values: pl.DataFrame, fingerprint: str, manifest_id: str, code_version: str,

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines.alert_state import PUBLISHED_COLUMNS, prepared_state, schema_sql
 from pipelines.config import Settings
 from pipelines.faults import fault_point
 from pipelines.publish.code_version import code_version
@@ -191,8 +192,6 @@ def _copy_alerts(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     (moved aside, rebuilt from the published warehouse this publish replaces). Empty
     tables of the same shape before any alert was evaluated. What is published here is
     what a lost or damaged state file is rebuilt from (docs/alerts.md)."""
-    from pipelines.alerts.store import PUBLISHED_COLUMNS, prepared_state, schema_sql
-
     con.execute("create schema if not exists alerts")
     state = settings.alerts_state_path
     copied: set[str] = set()

@@ -65,16 +65,29 @@ def _resent(e: LedgerEntry, inputs: OperatorInputs) -> LedgerEntry | None:
     return None
 
 
-def _submission_evidence(e: LedgerEntry) -> dict[str, Any]:
-    return {
-        "file_ref": e.file_ref,
-        "sha256": e.sha256,
-        "street_code": e.street_code,
-        "dataset": e.dataset,
-        "ledger_seq": e.seq,
-        "first_seen": e.first_seen,
-        "as_of_date": e.as_of_date,
-    }
+def _submission_finding(
+    rule_code: str, e: LedgerEntry, evidence: Mapping[str, Any], what: str
+) -> Finding:
+    """A finding about one submission: keyed by its SHA-256, named by its file reference
+    (never the street's file name), ``what`` happened to it said after that."""
+    area = area_of(e.street_code)
+    return Finding(
+        rule_code=rule_code,
+        area_code=area,
+        entity_key=f"submission:{e.sha256}",
+        metrics={},
+        evidence={
+            "file_ref": e.file_ref,
+            "sha256": e.sha256,
+            "street_code": e.street_code,
+            "dataset": e.dataset,
+            "ledger_seq": e.seq,
+            "first_seen": e.first_seen,
+            "as_of_date": e.as_of_date,
+            **evidence,
+        },
+        message=f"{area_name(area)}提交的文件{e.file_ref}{what}",
+    )
 
 
 def rejected_submissions(inputs: OperatorInputs, p: Mapping[str, Any]) -> list[Finding]:
@@ -83,17 +96,11 @@ def rejected_submissions(inputs: OperatorInputs, p: Mapping[str, Any]) -> list[F
     for e in inputs.entries:
         if e.status != Status.REJECTED or _resent(e, inputs) is not None:
             continue
-        area = area_of(e.street_code)
         reason = (e.error_code or "unknown") + (f"（{e.error_column}）" if e.error_column else "")
         out.append(
-            Finding(
-                rule_code="OPS_REJECTED",
-                area_code=area,
-                entity_key=f"submission:{e.sha256}",
-                metrics={},
-                evidence=_submission_evidence(e)
-                | {"error_code": e.error_code, "error_column": e.error_column},
-                message=f"{area_name(area)}提交的文件{e.file_ref}被拒收：{reason}；请街道更正后以同名文件重新报送",
+            _submission_finding(
+                "OPS_REJECTED", e, {"error_code": e.error_code, "error_column": e.error_column},
+                f"被拒收：{reason}；请街道更正后以同名文件重新报送",
             )
         )
     return out
@@ -107,15 +114,10 @@ def held_back_submissions(inputs: OperatorInputs, p: Mapping[str, Any]) -> list[
         e = by_sha.get(sha)
         if e is None or _resent(e, inputs) is not None:
             continue
-        area = area_of(e.street_code)
         out.append(
-            Finding(
-                rule_code="OPS_QUALITY_GATE",
-                area_code=area,
-                entity_key=f"submission:{sha}",
-                metrics={},
-                evidence=_submission_evidence(e) | {"failed_expectations": sorted(failed)},
-                message=f"{area_name(area)}提交的文件{e.file_ref}未通过质量门禁（{', '.join(sorted(failed))}），已暂缓入库",
+            _submission_finding(
+                "OPS_QUALITY_GATE", e, {"failed_expectations": sorted(failed)},
+                f"未通过质量门禁（{', '.join(sorted(failed))}），已暂缓入库",
             )
         )
     return out
