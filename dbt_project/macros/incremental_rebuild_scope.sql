@@ -43,6 +43,18 @@ where not exists (
 {%- endmacro %}
 
 
+{# The configuration of a per-street incremental mart: appended, changed streets deleted
+   first (call it at the top of the model, then build `streets_to_build`). #}
+{% macro incremental_by_street(dataset) -%}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_streets('" ~ dataset ~ "') }}"
+) }}
+{%- endmacro %}
+
+
 {% macro streets_to_build(dataset) -%}
     select timelines.street_code, timelines.street_timeline_key
     from ({{ street_timelines(dataset) }}) as timelines

@@ -191,3 +191,14 @@ entity_versions as (
         and version_starts.snapshot_number <= version_ends.snapshot_number
 )
 {%- endmacro %}
+
+
+{# The validity columns of a version from `registry_versions`, as the history marts show them. #}
+{% macro version_validity_columns() -%}
+    valid_from,
+    valid_to,
+    last_seen_as_of_date,
+    snapshots_seen,
+    valid_to is null as is_current,
+    ended_by
+{%- endmacro %}

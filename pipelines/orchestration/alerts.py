@@ -15,10 +15,10 @@ location from loading with an error naming the file and the problem; the asset l
 it again on every run (edits take effect without a restart).
 """
 
-from dataclasses import fields
 from datetime import date
 
 import dagster as dg
+import pydantic
 
 from pipelines.alerts import load_rules, record_run_failure, run_alerts
 from pipelines.alerts.config import SinkSettings
@@ -41,26 +41,18 @@ OPERATOR_INPUTS: tuple[dg.AssetKey, ...] = (LEDGER_KEY, dg.AssetKey(["audit", "q
 _SECRETS = {"webhook_secret": "UNION_ALERT_WEBHOOK_SECRET", "smtp_password": "UNION_SMTP_PASSWORD"}
 
 
-class AlertSinks(dg.ConfigurableResource):
-    """Where alert events go besides the outbox (always on). Build it with
+# The resource's fields are SinkSettings' own (names, types, defaults; the recipients one
+# comma-separated string), so the two never drift.
+_SinkFields = pydantic.create_model(
+    "_SinkFields", __base__=dg.ConfigurableResource, **SinkSettings.config_fields()
+)
+
+
+class AlertSinks(_SinkFields):
+    """Where alert events go besides the outbox (always on): the fields of
+    :class:`~pipelines.alerts.config.SinkSettings` as configuration. Build it with
     :meth:`from_env` (``UNION_ALERT_WEBHOOK_URL`` / ``_SECRET``, ``UNION_SMTP_*``); tests
     construct it directly to point at local servers."""
-
-    webhook_url: str = ""
-    webhook_secret: str = ""
-    webhook_attempts: int = 4
-    webhook_backoff_seconds: float = 1.0
-    webhook_timeout_seconds: float = 10.0
-    smtp_host: str = ""
-    smtp_port: int = 25
-    smtp_sender: str = ""
-    smtp_recipients: str = ""  # comma-separated
-    smtp_attempts: int = 3
-    smtp_backoff_seconds: float = 1.0
-    smtp_security: str = "none"
-    smtp_user: str = ""
-    smtp_password: str = ""
-    smtp_ca_file: str = ""
 
     @classmethod
     def from_env(cls) -> "AlertSinks":
@@ -69,18 +61,13 @@ class AlertSinks(dg.ConfigurableResource):
         shows in the run's config."""
         s = SinkSettings.from_env()
         s.validate()
-        values = {f.name: getattr(s, f.name) for f in fields(SinkSettings)}
-        values["smtp_recipients"] = ",".join(s.smtp_recipients)
+        values = s.to_config()
         for name, variable in _SECRETS.items():
             values[name] = dg.EnvVar(variable) if values[name] else ""
         return cls(**values)
 
     def sink_settings(self) -> SinkSettings:
-        """The same settings as the plain dataclass the sinks are built from (one field
-        for each of its fields: tests/test_alerts_dagster.py keeps the two in step)."""
-        values = {f.name: getattr(self, f.name) for f in fields(SinkSettings)}
-        values["smtp_recipients"] = tuple(r.strip() for r in self.smtp_recipients.split(",") if r.strip())
-        return SinkSettings(**values)
+        return SinkSettings.from_config(self)
 
     def build(self, settings: Settings) -> list[Sink]:
         return self.sink_settings().build(settings.outbox_path)

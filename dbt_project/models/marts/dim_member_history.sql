@@ -7,12 +7,7 @@
 -- changed (macros/incremental_rebuild_scope.sql); a version depends on nothing but its
 -- own street's snapshots.
 
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_changed_streets('members') }}"
-) }}
+{{ incremental_by_street('members') }}
 
 with streets_to_build as (
     {{ streets_to_build('members') }}
@@ -55,12 +50,7 @@ select
     birth_year,
     join_date,
     row_number() over (partition by street_code, id_number_hash order by valid_from) as version_number,
-    valid_from,
-    valid_to,
-    last_seen_as_of_date,
-    snapshots_seen,
-    valid_to is null as is_current,
-    ended_by,
+    {{ version_validity_columns() }},
     last_submission_sha256,
     street_timeline_key
 from versions_on_timeline

@@ -6,15 +6,7 @@ with aid as (
 ),
 
 member_numbers as (
-    -- only the member numbers this table needs: a semi join, not a pass over every
-    -- snapshot row (tens of millions at city scale)
-    select member_snapshots.street_code, member_snapshots.member_id,
-        arg_max(member_snapshots.id_number_hash, member_snapshots.as_of_date) as member_key
-    from {{ ref('int_member_snapshots') }} as member_snapshots
-    semi join (select distinct street_code, member_id from aid) as wanted
-        on member_snapshots.street_code = wanted.street_code
-        and member_snapshots.member_id = wanted.member_id
-    group by member_snapshots.street_code, member_snapshots.member_id
+    {{ member_keys_of('aid') }}
 )
 
 select

@@ -4,12 +4,7 @@
 -- Incremental per street, like dim_member_history: a run recounts only the streets
 -- whose snapshot timeline changed (macros/incremental_rebuild_scope.sql).
 
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_changed_streets('members') }}"
-) }}
+{{ incremental_by_street('members') }}
 
 with streets_to_build as (
     {{ streets_to_build('members') }}
