@@ -38,3 +38,10 @@ select
 from ranked_versions
 where version_rank = 1
 {%- endmacro %}
+
+
+{# The audit columns every event fact carries from its staging model (of `relation`
+   when one is given): how many versions, when first and last sent. #}
+{% macro event_audit_columns(relation=none) -%}
+    {{- column_list(['version_count', 'first_ingest_seq', 'submission_sha256', 'ingest_seq'], relation) }}
+{%- endmacro %}

@@ -46,11 +46,20 @@ where not exists (
 {# The configuration of a per-street incremental mart: appended, changed streets deleted
    first (call it at the top of the model, then build `streets_to_build`). #}
 {% macro incremental_by_street(dataset) -%}
+{{ appended_incrementally(pre_hook="{{ delete_changed_streets('" ~ dataset ~ "') }}") }}
+{%- endmacro %}
+
+
+{# How every incremental model here is configured: rows are appended after the hooks
+   deleted what must be rebuilt (a street, a person, a snapshot); a change of columns
+   fails the run rather than leave old rows beside new (a full refresh rebuilds). #}
+{% macro appended_incrementally(pre_hook=[], post_hook=[]) -%}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_changed_streets('" ~ dataset ~ "') }}"
+    pre_hook=pre_hook,
+    post_hook=post_hook
 ) }}
 {%- endmacro %}
 

@@ -13,3 +13,12 @@
         and member_snapshots.member_id = wanted.member_id
     group by member_snapshots.street_code, member_snapshots.member_id
 {%- endmacro %}
+
+
+{# `records` (a CTE with street_code and member_id) left-joined to the person behind each
+   member number: selects may then read member_numbers.member_key. #}
+{% macro left_join_member_keys(records) -%}
+left join ({{ member_keys_of(records) }}) as member_numbers
+    on {{ records }}.street_code = member_numbers.street_code
+    and {{ records }}.member_id = member_numbers.member_id
+{%- endmacro %}

@@ -68,12 +68,7 @@ select * from landed_rows
   post-hook drops those that stopped being).
 #}
 {% macro current_registry_snapshot(dataset) -%}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    post_hook="{{ delete_submissions_not('" ~ dataset ~ "', 'is_current_snapshot') }}"
-) }}
+{{ appended_incrementally(post_hook="{{ delete_submissions_not('" ~ dataset ~ "', 'is_current_snapshot') }}") }}
 {%- set new_submissions = submissions_to_add(dataset, 'is_current_snapshot') %}
 
 with landed_rows as (

@@ -22,13 +22,6 @@ from .schema import (
     MAX_CELL_CHARS,
     ColumnType,
     Dataset,
-    IdentityAgreement,
-    NotAfter,
-    Ordered,
-    Prefix,
-    RequiredWhen,
-    UniqueWhere,
-    WarnGreater,
 )
 
 
@@ -288,19 +281,7 @@ def applicable_rules(dataset: Dataset) -> tuple[AppliedRule, ...]:
     if dataset.is_registry:
         out.append(AppliedRule("as_of_date.inconsistent", "as_of_date"))
     for r in dataset.rules:
-        match r:
-            case IdentityAgreement():
-                out.append(AppliedRule("gender.id_mismatch", r.gender_column, r.id_column))
-                out.append(AppliedRule("birth_date.id_mismatch", r.birth_column, r.id_column))
-                out.append(AppliedRule("join_date.under_16", r.join_column, r.id_column))
-            case Ordered() | NotAfter() | WarnGreater():
-                out.append(AppliedRule(r.code, r.column, r.other))
-            case RequiredWhen():
-                out.append(AppliedRule(r.code, r.column, r.when_column))
-            case Prefix():
-                out.append(AppliedRule(r.code, r.column))
-            case UniqueWhere():
-                out.append(AppliedRule(r.code, r.column, r.where_column))
+        out += [AppliedRule(code, column, other) for code, column, other in r.notices()]
     for col in dataset.columns:  # what every cell must respect, whatever its type
         out.append(AppliedRule("value.too_long", col.name))
         if not col.allows_line_break:

@@ -83,6 +83,12 @@ class Column:
 # vectorised expressions and the catalogue describes them, so the two cannot drift.
 
 
+# What a dataset rule raises: (rule code, the column it names, the other column involved).
+# Each rule class says its own (the rule beside its notice), so the catalogue of what
+# applies to a dataset needs no list of rule kinds.
+Notice = tuple[str, str, str | None]
+
+
 @dataclass(frozen=True)
 class Ordered:
     """``column`` must be after (``strict``) or not before ``other`` when both are given."""
@@ -92,6 +98,9 @@ class Ordered:
     other: str
     strict: bool
 
+    def notices(self) -> tuple[Notice, ...]:
+        return ((self.code, self.column, self.other),)
+
 
 @dataclass(frozen=True)
 class NotAfter:
@@ -100,6 +109,9 @@ class NotAfter:
     code: str
     column: str
     other: str
+
+    def notices(self) -> tuple[Notice, ...]:
+        return ((self.code, self.column, self.other),)
 
 
 @dataclass(frozen=True)
@@ -111,6 +123,9 @@ class RequiredWhen:
     when_column: str
     values: tuple[str, ...]
 
+    def notices(self) -> tuple[Notice, ...]:
+        return ((self.code, self.column, self.when_column),)
+
 
 @dataclass(frozen=True)
 class Prefix:
@@ -119,6 +134,9 @@ class Prefix:
     code: str
     column: str
     prefix: str
+
+    def notices(self) -> tuple[Notice, ...]:
+        return ((self.code, self.column, None),)
 
 
 @dataclass(frozen=True)
@@ -131,6 +149,13 @@ class IdentityAgreement:
     join_column: str
     min_join_age: int = 16
 
+    def notices(self) -> tuple[Notice, ...]:
+        return (
+            ("gender.id_mismatch", self.gender_column, self.id_column),
+            ("birth_date.id_mismatch", self.birth_column, self.id_column),
+            ("join_date.under_16", self.join_column, self.id_column),
+        )
+
 
 @dataclass(frozen=True)
 class UniqueWhere:
@@ -141,6 +166,9 @@ class UniqueWhere:
     where_column: str
     where_value: str
 
+    def notices(self) -> tuple[Notice, ...]:
+        return ((self.code, self.column, self.where_column),)
+
 
 @dataclass(frozen=True)
 class WarnGreater:
@@ -149,6 +177,9 @@ class WarnGreater:
     code: str
     column: str
     other: str
+
+    def notices(self) -> tuple[Notice, ...]:
+        return ((self.code, self.column, self.other),)
 
 
 DatasetRule = Ordered | NotAfter | RequiredWhen | Prefix | IdentityAgreement | UniqueWhere | WarnGreater

@@ -6,17 +6,8 @@
 -- the same id, so two builds from the same inputs can be recognised as such.
 
 with loaded as (
-    select
-        cast(sha256 as varchar) as submission_sha256,
-        cast(seq as bigint) as ingest_seq,
-        cast(dataset as varchar) as dataset,
-        cast(street_code as varchar) as street_code,
-        cast(file_ref as varchar) as file_ref,
-        try_cast(as_of_date as date) as as_of_date,
-        cast(rows_loaded as bigint) as rows_loaded
-    from {{ ref('stg_pipeline_audit__ingestion_ledger') }}
-    where status = 'loaded' and sha256 is not null
-    qualify row_number() over (partition by sha256 order by seq) = 1
+    select submission_sha256, ingest_seq, dataset, street_code, file_ref, as_of_date, rows_loaded
+    from {{ ref('stg_loaded_submissions') }}
 ),
 
 verdicts as (

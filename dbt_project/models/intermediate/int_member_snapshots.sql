@@ -6,12 +6,7 @@
   Changing UNION_PII_KEY changes every hash: the pipeline notices (its build record keeps
   a fingerprint of the key) and rebuilds with --full-refresh; a hand-run dbt must be told.
 #}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    post_hook="{{ delete_submissions_not('members', 'is_effective_snapshot') }}"
-) }}
+{{ appended_incrementally(post_hook="{{ delete_submissions_not('members', 'is_effective_snapshot') }}") }}
 
 {%- set new_submissions = submissions_to_add('members', 'is_effective_snapshot') %}
 

@@ -7,15 +7,10 @@
 -- changed street lists now or listed before, and those listed by several streets
 -- (macros/incremental_rebuild_scope.sql).
 
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook=[
-        "{{ create_rebuild_scope(current_members_rebuild_scope()) }}",
-        "{{ delete_rebuild_scope() }}",
-    ]
-) }}
+{{ appended_incrementally(pre_hook=[
+    "{{ create_rebuild_scope(current_members_rebuild_scope()) }}",
+    "{{ delete_rebuild_scope() }}",
+]) }}
 
 with current_calendar as (
     select street_code, as_of_date, street_timeline_key

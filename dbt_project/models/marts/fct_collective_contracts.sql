@@ -64,8 +64,5 @@ select
     date_diff('day', {{ as_of_date() }}, end_date) as days_to_end,
     cast(date_trunc('month', signed_date) as date) as signed_month,
     cast(date_trunc('month', end_date) as date) as end_month,
-    version_count,
-    first_ingest_seq,
-    submission_sha256,
-    ingest_seq
+    {{ event_audit_columns() }}
 from contract_links

@@ -50,8 +50,5 @@ select
     workers_involved >= {{ collective_dispute_workers() }} as is_collective,
     not is_closed and status in ({{ open_case_statuses() }})
         and date_diff('day', received_date, {{ as_of_date() }}) > {{ mediation_limit_days() }} as is_mediation_overdue,
-    version_count,
-    first_ingest_seq,
-    submission_sha256,
-    ingest_seq
+    {{ event_audit_columns() }}
 from case_state

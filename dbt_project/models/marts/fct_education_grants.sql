@@ -4,10 +4,6 @@
 
 with grants as (
     select * from {{ ref('stg_education_grants') }}
-),
-
-member_numbers as (
-    {{ member_keys_of('grants') }}
 )
 
 select
@@ -21,11 +17,6 @@ select
     cast(date_trunc('month', grants.approved_date) as date) as approved_month,
     grants.amount,
     grants.full_funding,
-    grants.version_count,
-    grants.first_ingest_seq,
-    grants.submission_sha256,
-    grants.ingest_seq
+    {{ event_audit_columns('grants') }}
 from grants
-left join member_numbers
-    on grants.street_code = member_numbers.street_code
-    and grants.member_id = member_numbers.member_id
+{{ left_join_member_keys('grants') }}

@@ -31,10 +31,7 @@ select
     cast(date_trunc('month', acceptance.accepted_date) as date) as accepted_month,
     facilities.funding_amount,
     facilities.subsidy_amount,
-    facilities.version_count,
-    facilities.first_ingest_seq,
-    facilities.submission_sha256,
-    facilities.ingest_seq
+    {{ event_audit_columns('facilities') }}
 from facilities
 left join acceptance
     on facilities.street_code = acceptance.street_code

@@ -3,10 +3,6 @@
 
 with aid as (
     select * from {{ ref('stg_hardship_cases') }}
-),
-
-member_numbers as (
-    {{ member_keys_of('aid') }}
 )
 
 select
@@ -21,11 +17,6 @@ select
     aid.aid_date,
     cast(date_trunc('month', aid.aid_date) as date) as aid_month,
     aid.aid_amount,
-    aid.version_count,
-    aid.first_ingest_seq,
-    aid.submission_sha256,
-    aid.ingest_seq
+    {{ event_audit_columns('aid') }}
 from aid
-left join member_numbers
-    on aid.street_code = member_numbers.street_code
-    and aid.member_id = member_numbers.member_id
+{{ left_join_member_keys('aid') }}

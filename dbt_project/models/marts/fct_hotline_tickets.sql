@@ -31,8 +31,5 @@ select
     deadline_at < as_of_end and not (closed_at is not null and closed_at < as_of_end) as is_overdue_open,
     date_diff('hour', received_at, responded_at) as hours_to_respond,
     date_diff('hour', received_at, closed_at) as hours_to_close,
-    version_count,
-    first_ingest_seq,
-    submission_sha256,
-    ingest_seq
+    {{ event_audit_columns() }}
 from tickets

@@ -10,8 +10,5 @@ select
     service_type,
     service_type = '律师志愿服务' as is_lawyer_volunteer_service,
     people_served,
-    version_count,
-    first_ingest_seq,
-    submission_sha256,
-    ingest_seq
+    {{ event_audit_columns() }}
 from {{ ref('stg_legal_services') }}

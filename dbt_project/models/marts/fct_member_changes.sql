@@ -16,15 +16,10 @@
 -- (macros/incremental_rebuild_scope.sql). A street with no events yet (one snapshot)
 -- counts as changed in every run, so its persons are recomputed each time.
 
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook=[
-        "{{ create_rebuild_scope(member_changes_rebuild_scope()) }}",
-        "{{ delete_rebuild_scope() }}",
-    ]
-) }}
+{{ appended_incrementally(pre_hook=[
+    "{{ create_rebuild_scope(member_changes_rebuild_scope()) }}",
+    "{{ delete_rebuild_scope() }}",
+]) }}
 
 with member_calendar as (
     select street_code, as_of_date, previous_as_of_date, next_as_of_date, street_timeline_key

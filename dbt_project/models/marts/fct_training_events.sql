@@ -12,8 +12,5 @@ select
     cast(date_trunc('month', event_date) as date) as event_month,
     venue_type,
     participants,
-    version_count,
-    first_ingest_seq,
-    submission_sha256,
-    ingest_seq
+    {{ event_audit_columns() }}
 from {{ ref('stg_training_events') }}
