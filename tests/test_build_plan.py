@@ -27,7 +27,9 @@ ALWAYS = {"audit_ingestion_ledger", "audit_quality_results", "audit_quarantine",
           "stg_accepted_submissions", "indicator_manifest", "indicator_values",
           # the doors to the audit sources
           "stg_pipeline_audit__ingestion_ledger", "stg_pipeline_audit__quality_results",
-          "stg_problems__row_problems"}
+          "stg_problems__row_problems",
+          # the ledger's loaded entries, cast once for stg_accepted_submissions and the manifest
+          "stg_loaded_submissions"}
 
 
 @pytest.fixture(scope="module")
