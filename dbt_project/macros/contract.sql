@@ -55,6 +55,12 @@
 {%- endmacro %}
 
 
+{# The audit columns every landed row carries (renamed from the landing files' _columns). #}
+{% macro landing_audit_column_names() -%}
+    {{ return(['submission_sha256', 'ingest_seq', 'line_number']) }}
+{%- endmacro %}
+
+
 {# `names` as a select list, each prefixed with `relation.` when one is given. #}
 {% macro column_list(names, relation=none) -%}
     {%- for name in names %}

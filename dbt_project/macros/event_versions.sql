@@ -33,8 +33,8 @@ with ranked_versions as (
 )
 
 select
-    {{- column_list(staged_column_names(dataset) + [
-        'version_count', 'first_ingest_seq', 'submission_sha256', 'ingest_seq', 'line_number']) }}
+    {{- column_list(staged_column_names(dataset) + ['version_count', 'first_ingest_seq']
+        + landing_audit_column_names()) }}
 from ranked_versions
 where version_rank = 1
 {%- endmacro %}

@@ -76,7 +76,7 @@ with landed_rows as (
 )
 
 select
-    {{- column_list(staged_column_names(dataset) + ['submission_sha256', 'ingest_seq', 'line_number']) }}
+    {{- column_list(staged_column_names(dataset) + landing_audit_column_names()) }}
 from landed_rows
 {%- endmacro %}
 

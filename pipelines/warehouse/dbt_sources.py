@@ -8,10 +8,16 @@ is declared once in :mod:`pipelines.contract`. This module turns it into:
   ``read_parquet`` over the landing folders; linked to the Dagster landing assets) and
   source ``audit`` (the ingestion ledger and the quality verdicts; the street's file
   names stay behind in the ledger file, the models get file references: :func:`file_ref_sql`);
-- ``macros/generated/landed_columns.sql``: the rename/cast select list of each dataset
-  (personal columns left out; the resident ID replaced by its keyed hash and masked form);
-- ``models/staging/stg_<dataset>.sql`` and ``models/staging/_staging.yml``: the staging
-  models with their docs and tests (keys, required columns, enum values);
+- ``macros/generated/contract.sql``: the contract as Jinja data (each dataset's key, kind,
+  warehouse columns with their types, blank defaults and enums; personal columns left out,
+  the resident ID marked hashed), which ``macros/contract.sql`` turns into the doors'
+  casts, the staging select lists and ``contract_enum``;
+- ``macros/generated/contract_values.sql``: case statuses, active statuses and the plan's
+  and statute's numbers as macros;
+- ``models/staging/_contract_columns.md``: a doc block per contract column;
+- ``models/staging/stg_<dataset>.sql`` (one macro call each), the doors
+  ``models/staging/doors/`` and ``models/staging/_staging.yml``: the staging models with
+  their docs and tests (keys, required columns, enum values through ``contract_enum``);
 - ``seeds/streets.csv``, ``seeds/datasets.csv``, ``seeds/enum_labels.csv``.
 
 The committed copies are checked for drift by a test (``pipelines.sync.sync(root, check=True)``).
@@ -492,10 +498,6 @@ def audit_doors() -> dict[str, Callable[[], str]]:
         "stg_problems__row_problems": lambda: _door(
             "problems", "row_problems", _problem_columns(), "行级问题清单 (the row problems)"),
     }
-
-
-def _indent(cols: list[str]) -> str:
-    return ",\n".join(f"    {c}" for c in cols)
 
 
 # --- staging: docs and tests ---------------------------------------------------------------

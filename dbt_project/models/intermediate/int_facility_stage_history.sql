@@ -15,5 +15,5 @@ facility_versions as (
 )
 
 select
-    {{- column_list(staged_column_names('facilities') + ['submission_sha256', 'ingest_seq', 'line_number']) }}
+    {{- column_list(staged_column_names('facilities') + landing_audit_column_names()) }}
 from facility_versions

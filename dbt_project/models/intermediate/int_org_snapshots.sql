@@ -7,5 +7,5 @@ with snapshot_rows as (
 )
 
 select
-    {{- column_list(staged_column_names('union_orgs') + ['submission_sha256', 'ingest_seq', 'line_number']) }}
+    {{- column_list(staged_column_names('union_orgs') + landing_audit_column_names()) }}
 from snapshot_rows

@@ -6,5 +6,5 @@ with snapshot_rows as (
 )
 
 select
-    {{- column_list(staged_column_names('street_staff') + ['submission_sha256', 'ingest_seq', 'line_number']) }}
+    {{- column_list(staged_column_names('street_staff') + landing_audit_column_names()) }}
 from snapshot_rows
