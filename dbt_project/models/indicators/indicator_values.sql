@@ -171,7 +171,7 @@ judged as (
 -- equal values: that is what the `deterministic` gate holds publishes to.
 manifest as (
     -- computed once, in indicator_manifest; an empty manifest hashes the empty list
-    select coalesce(max(manifest_id), sha256('')) as manifest_id
+    select coalesce(max(manifest_id), {{ sha256_hex("''") }}) as manifest_id
     from {{ ref('indicator_manifest') }}
 ),
 
