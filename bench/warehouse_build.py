@@ -65,7 +65,6 @@ import json, time, duckdb
 t = time.perf_counter()
 nodes = json.load(open({plan!r}))
 con = duckdb.connect({db!r})
-con.execute("set variable union_pii_key = ?", ["bench"])
 for n in nodes:
     if n["kind"] == "model":
         con.execute(f"create schema if not exists {{n['schema']}}")

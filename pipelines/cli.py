@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import shutil
 import sys
 from datetime import date
 from pathlib import Path
@@ -20,15 +19,28 @@ log = logging.getLogger("union_warehouse")
 
 def _prepare_dagster_home(settings: Settings) -> Path:
     """Point Dagster at a persistent instance under the data dir, configured by the
-    repository's ``dagster.yaml``, unless the operator chose a DAGSTER_HOME."""
+    repository's ``dagster.yaml`` (its storage on PostgreSQL when
+    ``UNION_DAGSTER_POSTGRES_URL`` is set), unless the operator chose a DAGSTER_HOME."""
+    from pipelines.orchestration.instance_config import (
+        POSTGRES_URL_ENV,
+        storage_kind,
+        wants_postgres,
+        write_instance_yaml,
+    )
+
     if os.environ.get("DAGSTER_HOME"):
-        return Path(os.environ["DAGSTER_HOME"])
+        home = Path(os.environ["DAGSTER_HOME"])
+        if wants_postgres() and storage_kind(home) != "postgres":
+            log.warning("%s is set but DAGSTER_HOME=%s is the operator's own instance, whose "
+                        "dagster.yaml does not store on PostgreSQL: the variable is not used",
+                        POSTGRES_URL_ENV, home)
+        return home
     home = settings.data_dir / "dagster"
-    home.mkdir(parents=True, exist_ok=True)
     src = PROJECT_ROOT / "dagster.yaml"
-    dst = home / "dagster.yaml"
-    if src.exists() and (not dst.exists() or dst.read_bytes() != src.read_bytes()):
-        shutil.copyfile(src, dst)
+    if src.exists():
+        write_instance_yaml(home, src)
+    else:
+        home.mkdir(parents=True, exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
@@ -75,10 +87,10 @@ def cmd_prepare(args: argparse.Namespace, settings: Settings) -> int:
 def run_pipeline(settings: Settings, as_of: date | None = None):  # type: ignore[no-untyped-def]
     """Run the whole pipeline job once, in this process, on the persistent instance,
     prepared first (the definitions only read the manifest)."""
-    import dagster as dg
 
     prepare()  # before importing the definitions, which load what it prepares
     from pipelines.definitions import PIPELINE_JOB, build_definitions
+    from pipelines.orchestration.instance_config import open_instance
     from pipelines.orchestration.instance_heal import heal_instance
     from pipelines.orchestration.run_recovery import PID_TAG, owner_tags, reclaim_dead_runs
 
@@ -93,7 +105,7 @@ def run_pipeline(settings: Settings, as_of: date | None = None):  # type: ignore
         healed = heal_instance(home, managed=managed)  # raises DamagedInstance if not ours
         if healed:
             print(healed, flush=True)
-        instance_cm = dg.DagsterInstance.get()
+        instance_cm = open_instance(home)  # on PostgreSQL: InstanceUnavailable if unreachable
     with instance_cm as instance:
         # a killed earlier run would otherwise hold the warehouse_writer slot forever
         for run_id in reclaim_dead_runs(instance):
@@ -215,6 +227,7 @@ def run_and_report(settings: Settings, as_of: date) -> int:
     from pipelines.alerts import RuleFileError
     from pipelines.disk import ensure_reserve, is_disk_full
     from pipelines.orchestration.dbt import ManifestNotPrepared
+    from pipelines.orchestration.instance_config import InstanceUnavailable
     from pipelines.orchestration.instance_heal import DamagedInstance
 
     ensure_reserve(settings.data_dir)
@@ -222,7 +235,7 @@ def run_and_report(settings: Settings, as_of: date) -> int:
         return report_run(run_pipeline(settings, as_of), settings, as_of)
     except (RuleFileError, ManifestNotPrepared) as exc:
         return not_startable(exc)
-    except DamagedInstance as exc:
+    except (DamagedInstance, InstanceUnavailable) as exc:
         print(file=sys.stderr)
         return not_published([str(exc)])
     except Exception as exc:

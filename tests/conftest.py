@@ -14,6 +14,7 @@ LONG_FIRST = (
     "test_state_faults.py",
     "test_crash_safety.py",
     "test_run_exclusive.py",
+    "test_instance_postgres.py",
     "test_alerts_pipeline.py",
     "test_publish_determinism.py",
     "test_dbt_models.py",

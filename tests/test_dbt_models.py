@@ -46,6 +46,7 @@ import pytest
 from pipelines.config import Settings
 from pipelines.contract import get_dataset
 from pipelines.ingest.ledger import LedgerEntry
+from pipelines.ingest.pii_columns import with_derived_columns, write_landing_parquet
 from pipelines.ingest.process import SEQ, STREET, SUBMISSION
 from pipelines.ingest.validate import DTYPES
 from pipelines.quality.runner import Verdict
@@ -113,9 +114,8 @@ class Landing:
             pl.lit(sha).alias(SUBMISSION), pl.lit(self.seq, pl.Int64).alias(SEQ), pl.lit(street).alias(STREET),
         )
         rel = f"{dataset}/{street}/{sha}.parquet"
-        target = self.settings.landing_dir / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        frame.write_parquet(target)
+        write_landing_parquet(with_derived_columns(frame, dataset, self.settings.pii_key),
+                              self.settings.landing_dir / rel, dataset, self.settings.pii_key)
         entry = LedgerEntry(
             seq=self.seq, path=f"inbox/{street}/{dataset}/file{self.seq}.csv", sha256=sha, bytes=100,
             mtime_ns=0, dataset=dataset, street_code=street, first_seen=f"2015-12-{1 + self.seq % 28:02d}T00:00:00+00:00",

@@ -1,9 +1,10 @@
-"""The dbt project's generated inputs, its plugin and its Dagster wiring (fast tests),
+"""The dbt project's generated inputs, the ID hashes it reads and its Dagster wiring (fast tests),
 plus one build of a fresh, empty install (the sources must read zero files gracefully)."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -17,11 +18,21 @@ import polars as pl
 import pytest
 import yaml
 
-from pipelines.config import DEMO_PII_KEY, Settings
+from pipelines.config import Settings
 from pipelines.contract import DATASETS
 from pipelines.ingest.ledger import LedgerEntry
+from pipelines.ingest.pii_columns import (
+    BIRTH_YEAR,
+    DERIVED,
+    HASH,
+    MASKED,
+    file_fingerprint,
+    key_fingerprint,
+    rekey_landing,
+    with_derived_columns,
+    write_landing_parquet,
+)
 from pipelines.sync import sync
-from pipelines.warehouse import dbt_pii
 from pipelines.warehouse.bootstrap import ensure_dbt_inputs
 from pipelines.warehouse.dbt_sources import (
     dbt_artifacts,
@@ -48,7 +59,7 @@ def test_staging_carries_no_personal_column() -> None:
         for c in d.personal_columns:
             if (d.name, c) != ("members", "id_number"):
                 assert f"'name': '{c}'" not in data, (d.name, c)
-    assert "{'name': 'id_number', 'type': 'id18', 'hashed': true}" in data
+    assert "{'name': 'id_number', 'type': 'id18', 'hashed': [{'name': 'id_number_hash', 'landing': '_id_number_hash'" in data
     staging = yaml.safe_load(render_staging_yml())
     for model in staging["models"]:
         names = {c["name"] for c in model["columns"]}
@@ -285,30 +296,59 @@ def test_the_audit_sources_never_pass_a_file_name_on(settings: Settings) -> None
         assert "path" not in verdicts.columns and verdicts.fetchall() == [("r", "a" * 64, True)]
 
 
-def test_plugin_sets_the_key_on_connections_and_cursors(monkeypatch: pytest.MonkeyPatch) -> None:
-    plugin = dbt_pii.Plugin(name="dbt_pii", plugin_config={})
-    monkeypatch.setenv("UNION_PII_KEY", "k-123")
-    con = duckdb.connect()
-    plugin.configure_connection(con)
-    cur = con.cursor()
-    plugin.configure_cursor(cur)
-    assert con.sql("select getvariable('union_pii_key')").fetchall() == [("k-123",)]
-    assert cur.sql("select getvariable('union_pii_key')").fetchall() == [("k-123",)]
-    monkeypatch.delenv("UNION_PII_KEY")
-    plugin.configure_cursor(cur)
-    assert cur.sql("select getvariable('union_pii_key')").fetchall() == [(DEMO_PII_KEY,)]
+def _expected_hash(key: str, id_number: str) -> str:
+    inner = hashlib.sha256((key + id_number).encode()).hexdigest()
+    return hashlib.sha256((key + inner).encode()).hexdigest()
 
 
-def test_hashing_fails_loudly_without_the_key() -> None:
-    macro = (DBT_DIR / "macros" / "pii.sql").read_text(encoding="utf-8")
-    guard = re.search(r"coalesce\(cast\(getvariable\('union_pii_key'\) as varchar\), error\('[^']*'\)\)", macro)
-    assert guard
-    with duckdb.connect() as con:
-        con.execute("create table ids as select '110101198001010019' as id_number")
-        with pytest.raises(duckdb.Error, match="union_pii_key is not set"):
-            con.sql(f"select sha256({guard.group(0)} || id_number) from ids").fetchall()
-        con.execute("set variable union_pii_key = 'k'")
-        assert con.sql(f"select sha256({guard.group(0)} || id_number) = sha256('k' || id_number) from ids").fetchall() == [(True,)]
+def _member(i: int) -> dict:
+    id_number = f"11010119800101{i:03d}X"
+    return {"member_id": f"M{i}", "id_number": id_number}
+
+
+def test_landing_derives_the_keyed_hash_and_the_warehouse_never_sees_the_key(tmp_path: Path) -> None:
+    """The warehouse reads what landing derived from the resident ID (on any engine the
+    same member key); the key is a bound parameter at landing, never SQL text or dbt's."""
+    ids = pl.DataFrame({"member_id": ["a", "b", "c"], "id_number": ["110101198001010019", None, "44030519991231002X"]})
+    out = with_derived_columns(ids, "members", "k-123")
+    assert out[HASH].to_list() == [_expected_hash("k-123", "110101198001010019"), None,
+                                   _expected_hash("k-123", "44030519991231002X")]
+    assert out[MASKED].to_list() == ["110101********0019", None, "440305********002X"]
+    assert out[BIRTH_YEAR].to_list() == [1980, None, 1999]
+    assert with_derived_columns(ids, "union_orgs", "k") is ids  # no hashed column
+    target = tmp_path / "x.parquet"
+    write_landing_parquet(out, target, "members", "k-123")
+    assert file_fingerprint(target) == key_fingerprint("k-123") != key_fingerprint("k-124")
+    assert "k-123" not in target.read_bytes().decode("latin-1")
+    # dbt is given neither the key nor a way to it
+    texts = [p.read_text(encoding="utf-8") for p in DBT_DIR.rglob("*")
+             if p.is_file() and p.suffix in (".sql", ".yml") and "target" not in p.parts]
+    for needle in ("getvariable", "env_var('UNION_PII_KEY'", "union_pii_key"):
+        assert not [t for t in texts if needle in t], needle
+
+
+def test_landing_is_rekeyed_when_the_key_changes_or_the_file_predates_the_hashes(tmp_path: Path) -> None:
+    old = Settings(raw_dir=tmp_path / "raw", data_dir=tmp_path / "data", pii_key="old-key")
+    ensure_dbt_inputs(old)
+    members = old.landing_dir / "members"
+    frame = pl.DataFrame([_member(i) for i in range(3)])
+    current = members / "110101001" / ("a" * 64 + ".parquet")
+    write_landing_parquet(with_derived_columns(frame, "members", "old-key"), current, "members", "old-key")
+    legacy = members / "110101002" / ("b" * 64 + ".parquet")  # landed before the hashes were made at landing
+    legacy.parent.mkdir(parents=True)
+    frame.write_parquet(legacy)
+    (members / "_schema" / "empty.parquet").unlink()
+    pl.DataFrame(schema={"member_id": pl.String, "id_number": pl.String}).write_parquet(members / "_schema" / "empty.parquet")
+    assert rekey_landing(old.landing_dir, "old-key") == 2  # the legacy file and the legacy empty one
+    assert rekey_landing(old.landing_dir, "old-key") == 0
+    assert pl.read_parquet(legacy)[HASH].to_list() == [_expected_hash("old-key", r["id_number"]) for r in frame.to_dicts()]
+    assert HASH in pl.read_parquet(members / "_schema" / "empty.parquet").columns
+    new = Settings(raw_dir=old.raw_dir, data_dir=old.data_dir, pii_key="new-key")
+    ensure_dbt_inputs(new)  # before a build: every landing file hashed with the key in use
+    for path in (current, legacy):
+        landed = pl.read_parquet(path)
+        assert landed[HASH].to_list() == [_expected_hash("new-key", r["id_number"]) for r in frame.to_dicts()]
+        assert landed.drop(DERIVED).equals(frame) and file_fingerprint(path) == key_fingerprint("new-key")
 
 
 def test_translator_groups_assets_by_layer() -> None:
@@ -345,7 +385,7 @@ def test_profile_and_project_settings() -> None:
     dev = profile["outputs"]["duckdb"]
     # threads share one DuckDB instance in the one dbt process: still a single writer of the file
     assert dev["type"] == "duckdb" and dev["threads"] == 2
-    assert dev["plugins"] == [{"module": "pipelines.warehouse.dbt_pii"}]
+    assert "plugins" not in dev  # no key to hand over: landing made the hashes
     assert "UNION_PII_KEY" not in (DBT_DIR / "profiles.yml").read_text(encoding="utf-8")
     # Spark in the dbt process keeps its tables and metastore under the data dir
     spark = profile["outputs"]["spark"]["server_side_parameters"]

@@ -48,3 +48,15 @@ def test_an_operators_damaged_instance_is_named_not_touched(tmp_path: Path) -> N
         heal_instance(tmp_path, managed=False)
     assert "history/runs.db" in str(caught.value) and "run again" in str(caught.value)
     assert runs.exists() and not list(tmp_path.glob("damaged-*"))
+
+
+def test_an_instance_on_postgres_is_not_judged_by_sqlite_files_left_in_its_home(tmp_path: Path) -> None:
+    """Files of the SQLite instance before the switch are not the instance's storage: a torn
+    one is neither reported nor moved."""
+    runs = _instance(tmp_path)
+    _tear(runs)
+    (tmp_path / "dagster.yaml").write_text(
+        "storage:\n  postgres:\n    postgres_url:\n      env: UNION_DAGSTER_POSTGRES_URL\n", encoding="utf-8")
+    assert heal_instance(tmp_path, managed=True) is None
+    assert heal_instance(tmp_path, managed=False) is None
+    assert runs.exists() and not list(tmp_path.glob("damaged-*"))

@@ -55,7 +55,7 @@
     {%- set names = [] -%}
     {%- for c in contract_dataset(dataset).columns -%}
         {%- if c.hashed -%}
-            {%- do names.extend(['id_number_hash', 'id_number_masked', 'birth_year']) -%}
+            {%- for derived in c.hashed -%}{%- do names.append(derived.name) -%}{%- endfor -%}
         {%- else -%}
             {%- do names.append(c.name) -%}
         {%- endif -%}
@@ -79,15 +79,16 @@
 
 
 {# The rename/cast select list of a landing table: contract columns typed, personal
-   columns left out (the resident ID becomes id_number_hash / id_number_masked /
-   birth_year), the landing audit columns renamed. Extra columns are ignored. #}
+   columns left out (of the resident ID, the warehouse reads only what landing derived
+   from it: its keyed hash, masked form and birth year), the landing audit columns
+   renamed. Extra columns are ignored. #}
 {% macro landed_columns(dataset) -%}
     {%- set text_type = contract_sql_type('str') -%}
     {%- for c in contract_dataset(dataset).columns %}
     {%- if c.hashed %}
-    {{ pii_hash('cast(' ~ c.name ~ ' as ' ~ text_type ~ ')') }} as id_number_hash,
-    {{ mask_id('cast(' ~ c.name ~ ' as ' ~ text_type ~ ')') }} as id_number_masked,
-    {{ birth_year_of_id('cast(' ~ c.name ~ ' as ' ~ text_type ~ ')') }} as birth_year,
+    {%- for derived in c.hashed %}
+    cast({{ derived.landing }} as {{ contract_sql_type(derived.type) }}) as {{ derived.name }},
+    {%- endfor %}
     {%- elif c.default is defined %}
     coalesce(cast({{ c.name }} as {{ contract_sql_type(c.type) }}), '{{ c.default }}') as {{ c.name }},
     {%- else %}

@@ -33,6 +33,12 @@ from pipelines.config import Settings
 from pipelines.contract import DATASETS, DATASETS_BY_NAME, Dataset, is_known_street, rule
 from pipelines.faults import fault_point
 from pipelines.files import atomic_write_parquet, move_into_place, temp_beside
+from pipelines.ingest.pii_columns import (
+    parquet_metadata,
+    rekey_landing,
+    with_derived_columns,
+    write_landing_parquet,
+)
 
 from .dropzone import (
     FILE,
@@ -151,6 +157,7 @@ def ingest_pending(
         cache = StateCache(state_cache_path(settings))
         listed = list_inbox(settings.raw_dir)
         result.relanded = heal_outputs(settings, entries, listed)
+        rekey_landing(settings.landing_dir, settings.pii_key)
         try:
             todo = _pending(settings, listed, index, cache)
             if paths is not None:
@@ -352,7 +359,8 @@ def _land(
     entry.as_of_date = v.as_of_date.isoformat() if v.as_of_date else None
     rel = _output_rel(entry, dataset, street)
     tag = _tags(entry, street)
-    atomic_write_parquet(v.good.with_columns(tag), settings.landing_dir / rel)
+    write_landing_parquet(with_derived_columns(v.good.with_columns(tag), dataset, settings.pii_key),
+                          settings.landing_dir / rel, dataset, settings.pii_key)
     entry.landing_path = f"landing/{rel}"
     if v.quarantined.height:
         atomic_write_parquet(v.quarantined.with_columns(tag), settings.quarantine_dir / rel)
@@ -366,13 +374,16 @@ class _ParquetSink:
     """A Parquet file written slice by slice to a temporary name, renamed when complete
     (like :func:`atomic_write_parquet`); nothing is created until the first write."""
 
-    def __init__(self, target: Path) -> None:
+    def __init__(self, target: Path, metadata: dict[str, str] | None = None) -> None:
         self.target = target
         self.tmp = temp_beside(target)
+        self.metadata = metadata
         self._writer: pq.ParquetWriter | None = None
 
     def write(self, frame: pl.DataFrame) -> None:
         table = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
+        if self.metadata and self._writer is None:
+            table = table.replace_schema_metadata({**(table.schema.metadata or {}), **self.metadata})
         if self._writer is None:
             self.target.parent.mkdir(parents=True, exist_ok=True)
             self._writer = pq.ParquetWriter(  # as atomic_write_parquet: zstd level 1
@@ -411,14 +422,14 @@ def _land_sliced(
     del frame
     rel = _output_rel(entry, dataset, street)
     tag = _tags(entry, street)
-    landing = _ParquetSink(settings.landing_dir / rel)
+    landing = _ParquetSink(settings.landing_dir / rel, parquet_metadata(dataset, settings.pii_key))
     quarantine = _ParquetSink(settings.quarantine_dir / rel)
     problems = _ParquetSink(settings.problems_dir / rel)
     sinks = (landing, quarantine, problems)
     read = loaded = quarantined = warned = 0
 
     def write(v: Validated) -> None:
-        landing.write(v.good.with_columns(tag))
+        landing.write(with_derived_columns(v.good.with_columns(tag), dataset, settings.pii_key))
         if v.quarantined.height:
             quarantine.write(v.quarantined.with_columns(tag))
         if v.problems.height:
@@ -463,8 +474,8 @@ def ensure_landing_schemas(settings: Settings) -> None:
         target = settings.landing_dir / dataset.name / "_schema" / "empty.parquet"
         if target.exists():
             continue
-        empty = empty_landing_frame(dataset)
-        atomic_write_parquet(empty, target)
+        empty = with_derived_columns(empty_landing_frame(dataset), dataset, settings.pii_key)
+        write_landing_parquet(empty, target, dataset, settings.pii_key)
 
 
 def empty_landing_frame(dataset: Dataset) -> pl.DataFrame:

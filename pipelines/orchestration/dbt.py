@@ -96,9 +96,9 @@ def dbt_resource(project: DbtProject = DBT_PROJECT) -> DbtCliResource:
 
 @contextmanager
 def dbt_environment(settings: Settings | None = None) -> Iterator[None]:
-    """Environment of a dbt subprocess: the repository on PYTHONPATH (the profile's
-    plugin ``pipelines.warehouse.dbt_pii`` must import), and with ``settings`` the data
-    directory and the hashing key. Restored afterwards."""
+    """Environment of a dbt subprocess: the repository on PYTHONPATH, telemetry off, and
+    with ``settings`` the data directory. Never the ID-hashing key: the hashes are made at
+    landing (pipelines/ingest/pii_columns.py). Restored afterwards."""
     wanted: dict[str, str] = {
         "PYTHONPATH": os.pathsep.join(
             p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p
@@ -107,7 +107,6 @@ def dbt_environment(settings: Settings | None = None) -> Iterator[None]:
     }
     if settings is not None:
         wanted["UNION_DATA_DIR"] = str(Path(settings.data_dir).resolve())
-        wanted["UNION_PII_KEY"] = settings.pii_key
     saved = {k: os.environ.get(k) for k in wanted}
     os.environ.update(wanted)
     try:

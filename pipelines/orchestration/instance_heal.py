@@ -10,6 +10,10 @@ operators' log of runs. So, for the instance the command line manages itself
 never deleted) and a new one is created, with one line saying so; the run history
 before that is in the folder moved aside. An instance the operator chose
 (``DAGSTER_HOME``) is not touched: the run stops with one line naming the file and the fix.
+
+An instance whose ``dagster.yaml`` stores elsewhere (PostgreSQL: ``instance_config.py``)
+has nothing here to heal: SQLite files left under its home from before the switch are
+not its storage, and are neither judged nor moved.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
+
+from .instance_config import storage_kind
 
 SQLITE_FILES = ("history/runs.db", "history/runs/index.db", "schedules/schedules.db")
 STORAGE_DIRS = ("history", "schedules")
@@ -48,7 +54,10 @@ def damaged_files(home: Path) -> list[tuple[Path, str]]:
 def heal_instance(home: Path, *, managed: bool) -> str | None:
     """Check the instance's SQLite storage; None when whole. When damaged: for a
     ``managed`` home, move its storage aside and return the line saying so; otherwise
-    raise :class:`DamagedInstance` with the line naming the file and the fix."""
+    raise :class:`DamagedInstance` with the line naming the file and the fix. An instance
+    not stored in SQLite is left alone (None)."""
+    if storage_kind(home) != "sqlite":
+        return None
     damaged = damaged_files(home)
     if not damaged:
         return None

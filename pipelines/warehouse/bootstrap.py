@@ -32,7 +32,9 @@ import polars as pl
 
 from pipelines.config import Settings
 from pipelines.files import atomic_write_parquet
+from pipelines.ingest.ledger import ingest_lock
 from pipelines.ingest.model import PROBLEM_SCHEMA
+from pipelines.ingest.pii_columns import rekey_landing
 from pipelines.ingest.process import (
     SEQ,
     STREET,
@@ -56,8 +58,12 @@ def empty_quality_results() -> pl.DataFrame:
 
 
 def ensure_dbt_inputs(settings: Settings) -> None:
-    """Create every input the dbt sources need and that is still missing (idempotent)."""
-    ensure_landing_schemas(settings)
+    """Create every input the dbt sources need and that is still missing (idempotent),
+    and re-make the ID hashes of landing files not made with the current key (the
+    warehouse only ever reads the hashes: pipelines/ingest/pii_columns.py)."""
+    with ingest_lock(settings.lock_path):
+        ensure_landing_schemas(settings)
+        rekey_landing(settings.landing_dir, settings.pii_key)
     settings.ledger_path.parent.mkdir(parents=True, exist_ok=True)
     if not settings.ledger_path.exists():
         settings.ledger_path.touch()

@@ -44,6 +44,7 @@ from pipelines.contract.datasets import (
 from pipelines.contract.streets import DISTRICT_CODE, DISTRICT_NAME
 from pipelines.ingest.ledger import LedgerEntry
 from pipelines.ingest.model import LINE, PROBLEM_SCHEMA
+from pipelines.ingest.pii_columns import HASHED_ID, WAREHOUSE_NAMES
 from pipelines.ingest.process import STREET, SUBMISSION
 from pipelines.quality.verdicts import Verdict
 
@@ -52,7 +53,6 @@ DATA_DIR_JINJA = "{{ env_var('UNION_DATA_DIR', '../data') }}"
 GENERATED = "Generated from pipelines/contract by `union-warehouse contract-sync`; do not edit."
 
 # The one personal column that is carried forward, transformed (submissions.md §6).
-HASHED_ID = ("members", "id_number")
 
 
 def _kind_zh(d: Dataset) -> str:
@@ -237,6 +237,22 @@ QUALITY_DOCS = {
 }
 
 
+_DERIVED_DOCS = {
+    "id_number_hash": "身份证号的密钥哈希，入库时计算（密钥来自配置，不进入任何 SQL） "
+    "(keyed hash of the resident ID, made at landing)",
+    "id_number_masked": "脱敏身份证号，入库时计算 (masked resident ID, made at landing)",
+    "birth_year": "出生年份，入库时取自身份证号 (birth year, made at landing)",
+}
+
+
+def _derived_landing_columns(d: Dataset) -> list[dict]:
+    """The columns landing derives from the resident ID: what the warehouse reads of it."""
+    if d.name != HASHED_ID[0]:
+        return []
+    return [{"name": landing, "description": _DERIVED_DOCS[name]}
+            for landing, (name, _kind) in WAREHOUSE_NAMES.items()]
+
+
 def render_sources_yml() -> str:
     landing_tables = []
     for d in DATASETS:
@@ -265,6 +281,7 @@ def render_sources_yml() -> str:
                     }
                     for c in d.columns
                 ],
+                *_derived_landing_columns(d),
                 {"name": "_line_number", "description": "源文件中的行号 (line in the submitted file)"},
                 {"name": "_submission_sha256", "description": "上报文件的 SHA-256 (the submission)"},
                 {"name": "_ingest_seq", "description": "上报顺序号，越大越新 (ingestion order; higher is later)"},
@@ -367,7 +384,9 @@ def _warehouse_column(d: Dataset, c: Column) -> dict:
     """What the macros know of a column that enters the warehouse."""
     out: dict = {"name": c.name, "type": c.type.value}
     if (d.name, c.name) == HASHED_ID:
-        out["hashed"] = True
+        # read from the columns made at landing (pipelines/ingest/pii_columns.py), never raw
+        out["hashed"] = [{"name": name, "landing": landing, "type": kind}
+                         for landing, (name, kind) in WAREHOUSE_NAMES.items()]
     if c.blank_default is not None:
         out["default"] = c.blank_default
     if c.enum:

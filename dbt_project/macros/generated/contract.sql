@@ -34,7 +34,7 @@
         'active': {'status': ['在会']},
         'columns': [
             {'name': 'member_id', 'type': 'str'},
-            {'name': 'id_number', 'type': 'id18', 'hashed': true},
+            {'name': 'id_number', 'type': 'id18', 'hashed': [{'name': 'id_number_hash', 'landing': '_id_number_hash', 'type': 'str'}, {'name': 'id_number_masked', 'landing': '_id_number_masked', 'type': 'str'}, {'name': 'birth_year', 'landing': '_birth_year', 'type': 'int'}]},
             {'name': 'gender', 'type': 'enum', 'enum': ['男', '女']},
             {'name': 'birth_date', 'type': 'date'},
             {'name': 'org_id', 'type': 'str'},
