@@ -384,3 +384,15 @@
 {% macro spark__count_over_window(window, partition) -%}
     count(*) over ({{ partition }})
 {%- endmacro %}
+
+
+{# aggregate: the distinct values of `expr` (text), sorted, joined with `separator` #}
+{% macro sorted_distinct_string_agg(expr, separator) -%}
+    {{ return(adapter.dispatch('sorted_distinct_string_agg', 'union_warehouse')(expr, separator)) }}
+{%- endmacro %}
+{% macro default__sorted_distinct_string_agg(expr, separator) -%}
+    string_agg(distinct {{ expr }}, {{ separator }} order by {{ expr }})
+{%- endmacro %}
+{% macro spark__sorted_distinct_string_agg(expr, separator) -%}
+    array_join(array_sort(collect_set({{ expr }})), {{ separator }})
+{%- endmacro %}
