@@ -27,9 +27,12 @@
     ) as varchar)
 {%- endmacro %}
 {% macro spark__json_object_text(pairs) -%}
-    to_json(named_struct(
+    {#- DuckDB writes an infinite or NaN double bare (Infinity, not valid JSON), Spark quoted:
+        unquoted here, as DuckDB has it (a text value that is exactly "Infinity" or "NaN"
+        would be unquoted too) -#}
+    regexp_replace(to_json(named_struct(
         {%- for key, expr in pairs %}'{{ key }}', {{ expr }}{{ ", " if not loop.last }}{% endfor -%}
-    ), map('ignoreNullFields', 'false', 'timestampNTZFormat', 'yyyy-MM-dd HH:mm:ss'))
+    ), map('ignoreNullFields', 'false', 'timestampNTZFormat', 'yyyy-MM-dd HH:mm:ss')), ':"(-?Infinity|NaN)"([,}])', ':$1$2')
 {%- endmacro %}
 
 {# aggregate: the values of `expr` where `condition` holds, sorted, the first `limit` #}
@@ -395,4 +398,17 @@
 {%- endmacro %}
 {% macro spark__sorted_distinct_string_agg(expr, separator) -%}
     array_join(array_sort(collect_set({{ expr }})), {{ separator }})
+{%- endmacro %}
+
+
+{# a number written with a decimal point that must divide as a double: DuckDB divides by a
+   decimal in doubles, Spark in decimals of six places (1 / 12.0 = 0.083333) #}
+{% macro float_literal(text) -%}
+    {{ return(adapter.dispatch('float_literal', 'union_warehouse')(text)) }}
+{%- endmacro %}
+{% macro default__float_literal(text) -%}
+    {{ text }}
+{%- endmacro %}
+{% macro spark__float_literal(text) -%}
+    cast({{ text }} as double)
 {%- endmacro %}

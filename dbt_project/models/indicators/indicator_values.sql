@@ -112,7 +112,7 @@ targeted as (
             when compared.period_type = 'year' then 'plan'
             else 'pro_rata'
         end as target_basis,
-        case compared.period_type when 'month' then 1 when 'quarter' then 3 when 'half' then 6 else 12 end / 12.0
+        case compared.period_type when 'month' then 1 when 'quarter' then 3 when 'half' then 6 else 12 end / {{ float_literal('12.0') }}
             as year_share,
         targets.target_value,
         targets.met_threshold
