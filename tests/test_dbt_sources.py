@@ -379,11 +379,20 @@ def test_profile_and_project_settings() -> None:
     assert project["name"] == "union_warehouse"
     assert project["flags"]["send_anonymous_usage_stats"] is False
     profile = yaml.safe_load((DBT_DIR / "profiles.yml").read_text(encoding="utf-8"))["union_warehouse"]
-    dev = profile["outputs"][profile["target"]]
+    # the engine is chosen by UNION_WAREHOUSE_TARGET, DuckDB by default
+    assert profile["target"].startswith("{{ env_var('UNION_WAREHOUSE_TARGET', 'duckdb') }}")
+    assert set(profile["outputs"]) == {"duckdb", "spark", "spark_thrift"}
+    dev = profile["outputs"]["duckdb"]
     # threads share one DuckDB instance in the one dbt process: still a single writer of the file
     assert dev["type"] == "duckdb" and dev["threads"] == 2
     assert "plugins" not in dev  # no key to hand over: landing made the hashes
     assert "UNION_PII_KEY" not in (DBT_DIR / "profiles.yml").read_text(encoding="utf-8")
+    # Spark in the dbt process keeps its tables and metastore under the data dir
+    spark = profile["outputs"]["spark"]["server_side_parameters"]
+    assert profile["outputs"]["spark"]["method"] == "session"
+    for key in ("spark.sql.warehouse.dir", "spark.driver.extraJavaOptions"):
+        assert "env_var('UNION_DATA_DIR'" in spark[key] and "/warehouse/spark" in spark[key]
+    assert spark["spark.ui.enabled"] == "false" and spark["spark.sql.parquet.mergeSchema"] == "true"
 
 
 @pytest.mark.slow

@@ -38,6 +38,15 @@
     } -%}
     {{ return(types[kind]) }}
 {%- endmacro %}
+{% macro spark__contract_sql_type(kind) -%}
+    {#- timestamp: without a time zone (spark.sql.timestampType in the profile) -#}
+    {%- set types = {
+        'str': 'string', 'enum': 'string', 'id18': 'string', 'uscc': 'string', 'phone': 'string',
+        'int': 'bigint', 'decimal': 'double', 'money': 'decimal(18, 2)',
+        'date': 'date', 'datetime': 'timestamp', 'bool': 'boolean'
+    } -%}
+    {{ return(types[kind]) }}
+{%- endmacro %}
 
 
 {# The column names a dataset's staging models carry, in file order (the resident ID as

@@ -31,6 +31,9 @@
 
 
 {% macro delete_changed_streets(dataset) -%}
+    {{ return(adapter.dispatch('delete_changed_streets', 'union_warehouse')(dataset)) }}
+{%- endmacro %}
+{% macro default__delete_changed_streets(dataset) -%}
 {%- if is_incremental() -%}
 delete from {{ this }} as built
 where not exists (
@@ -54,6 +57,9 @@ where not exists (
    deleted what must be rebuilt (a street, a person, a snapshot); a change of columns
    fails the run rather than leave old rows beside new (a full refresh rebuilds). #}
 {% macro appended_incrementally(pre_hook=[], post_hook=[]) -%}
+    {{ return(adapter.dispatch('appended_incrementally', 'union_warehouse')(pre_hook, post_hook)) }}
+{%- endmacro %}
+{% macro default__appended_incrementally(pre_hook, post_hook) -%}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -103,6 +109,9 @@ where not exists (
 {# `scope_sql`: a query of member_key (run before the delete, so it may read the stored
    rows). #}
 {% macro create_rebuild_scope(scope_sql) -%}
+    {{ return(adapter.dispatch('create_rebuild_scope', 'union_warehouse')(scope_sql)) }}
+{%- endmacro %}
+{% macro default__create_rebuild_scope(scope_sql) -%}
 {%- if is_incremental() -%}
 create or replace temp table {{ this.identifier }}__rebuild_scope as
 select distinct member_key from ({{ scope_sql }}) as scope
@@ -111,6 +120,9 @@ select distinct member_key from ({{ scope_sql }}) as scope
 
 
 {% macro delete_rebuild_scope() -%}
+    {{ return(adapter.dispatch('delete_rebuild_scope', 'union_warehouse')()) }}
+{%- endmacro %}
+{% macro default__delete_rebuild_scope() -%}
 {%- if is_incremental() -%}
 delete from {{ this }} where member_key in (select member_key from {{ rebuild_scope_relation() }})
 {%- endif -%}
@@ -119,7 +131,10 @@ delete from {{ this }} where member_key in (select member_key from {{ rebuild_sc
 
 {# In a per-person model: `and <column> in (the persons to recompute)` in an incremental
    run, nothing otherwise. #}
-{% macro in_rebuild_scope(column) -%}
+{% macro in_rebuild_scope(column, scope_sql=none) -%}
+    {{ return(adapter.dispatch('in_rebuild_scope', 'union_warehouse')(column, scope_sql)) }}
+{%- endmacro %}
+{% macro default__in_rebuild_scope(column, scope_sql) -%}
 {%- if is_incremental() %}
     and {{ column }} in (select member_key from {{ rebuild_scope_relation() }})
 {%- endif -%}
@@ -165,4 +180,140 @@ delete from {{ this }} where member_key in (select member_key from {{ rebuild_sc
     from {{ this }}
     where street_code in (select street_code from changed)
         or active_street_count > 1
+{%- endmacro %}
+
+
+{#
+  On Spark. Its Parquet tables have no DELETE: every incremental model is partitioned by
+  street_code and written with insert_overwrite (dynamic: only the partitions the run
+  writes are replaced). What DuckDB deletes, Spark rebuilds by whole streets:
+
+  - the hooks that delete (before the insert on DuckDB, or after it for the registries)
+    all run before the insert, and drop the partitions of the streets to rebuild
+    (`alter table ... drop partition`: a street that now has no rows at all must not keep
+    its old ones, which an overwrite of the partitions written would leave);
+  - per street: the streets whose timeline key changed (the same test as the delete);
+  - per submission: the streets whose set of qualifying submissions differs from the
+    stored one; the model reads every qualifying submission of those streets;
+  - per person: the streets holding, stored or now, any person of the rebuild scope; the
+    model recomputes every person listed in those streets (from all their rows in every
+    street) and writes the rows of those streets only. A person outside the scope gets
+    the rows they had, so rewriting their rows of those streets changes nothing.
+
+  The streets are worked out with run_query before the model's statement runs (the model
+  is compiled before its hooks run, and the hooks see the table as the model's
+  compilation did).
+#}
+
+{% macro spark__appended_incrementally(pre_hook, post_hook) -%}
+{%- set hooks = [] -%}
+{%- for hook in [pre_hook, post_hook] -%}
+    {%- if hook is string -%}{%- do hooks.append(hook) -%}{%- else -%}{%- do hooks.extend(hook) -%}{%- endif -%}
+{%- endfor -%}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='insert_overwrite',
+    file_format='parquet',
+    partition_by=['street_code'],
+    on_schema_change='fail',
+    pre_hook=hooks,
+    post_hook=[]
+) }}
+{%- endmacro %}
+
+
+{# the street codes a query (of street_code) returns, at run time #}
+{% macro street_codes_of(streets_sql) -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set codes = run_query("select distinct street_code from (" ~ streets_sql ~ ") as streets where street_code is not null order by 1").columns[0].values() | list -%}
+    {{ return(codes) }}
+{%- endmacro %}
+
+
+{# `street_code in (...)`, false when there is none #}
+{% macro street_code_in(column, codes) -%}
+    {%- if codes | length == 0 -%}
+    false
+    {%- else -%}
+    {{ column }} in ({% for code in codes %}'{{ code }}'{{ ", " if not loop.last }}{% endfor %})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{# drop this table's partitions of the given streets (nothing when there is none) #}
+{% macro drop_street_partitions(codes) -%}
+    {%- if codes | length > 0 -%}
+    alter table {{ this }} drop if exists
+        {%- for code in codes %} partition (street_code = '{{ code }}'){{ "," if not loop.last }}{% endfor %}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro spark__delete_changed_streets(dataset) -%}
+{%- if is_incremental() -%}
+    {%- set changed -%}
+        select built.street_code
+        from {{ this }} as built
+        where not exists (
+            select 1
+            from ({{ street_timelines(dataset) }}) as timelines
+            where timelines.street_code = built.street_code
+                and timelines.street_timeline_key = built.street_timeline_key
+        )
+    {%- endset -%}
+    {{ drop_street_partitions(street_codes_of(changed)) }}
+{%- endif -%}
+{%- endmacro %}
+
+
+{# per person: the streets holding (stored or now) anyone of the rebuild scope #}
+{% macro rebuild_scope_streets(scope_sql) -%}
+    {%- set streets -%}
+        select built.street_code
+        from {{ this }} as built
+        where built.member_key in (select member_key from ({{ scope_sql }}) as scope)
+        union
+        select member_snapshots.street_code
+        from {{ ref('int_member_snapshots') }} as member_snapshots
+        where member_snapshots.id_number_hash in (select member_key from ({{ scope_sql }}) as scope)
+    {%- endset -%}
+    {{ return(street_codes_of(streets)) }}
+{%- endmacro %}
+
+
+{% macro spark__create_rebuild_scope(scope_sql) -%}
+{%- if is_incremental() -%}
+    {{ drop_street_partitions(rebuild_scope_streets(scope_sql)) }}
+{%- endif -%}
+{%- endmacro %}
+
+
+{# the partitions were dropped by create_rebuild_scope #}
+{% macro spark__delete_rebuild_scope() -%}
+{%- endmacro %}
+
+
+{# everyone listed in a street to rebuild #}
+{% macro spark__in_rebuild_scope(column, scope_sql) -%}
+{%- if is_incremental() %}
+    and {{ column }} in (
+        select member_snapshots.id_number_hash
+        from {{ ref('int_member_snapshots') }} as member_snapshots
+        where {{ street_code_in('member_snapshots.street_code', rebuild_scope_streets(scope_sql)) }}
+    )
+{%- endif -%}
+{%- endmacro %}
+
+
+{# In a per-person model's last select: only the rows of the streets to rebuild (Spark
+   overwrites exactly the partitions written); nothing on DuckDB. #}
+{% macro in_rebuild_streets(column, scope_sql) -%}
+    {{ return(adapter.dispatch('in_rebuild_streets', 'union_warehouse')(column, scope_sql)) }}
+{%- endmacro %}
+{% macro default__in_rebuild_streets(column, scope_sql) -%}
+{%- endmacro %}
+{% macro spark__in_rebuild_streets(column, scope_sql) -%}
+{%- if is_incremental() %}
+where {{ street_code_in(column, rebuild_scope_streets(scope_sql)) }}
+{%- endif -%}
 {%- endmacro %}

@@ -6,9 +6,9 @@
 #}
 {% macro member_keys_of(records) -%}
     select member_snapshots.street_code, member_snapshots.member_id,
-        arg_max(member_snapshots.id_number_hash, member_snapshots.as_of_date) as member_key
+        {{ arg_max('member_snapshots.id_number_hash', 'member_snapshots.as_of_date') }} as member_key
     from {{ ref('int_member_snapshots') }} as member_snapshots
-    semi join (select distinct street_code, member_id from {{ records }}) as wanted
+    {{ semi_join() }} (select distinct street_code, member_id from {{ records }}) as wanted
         on member_snapshots.street_code = wanted.street_code
         and member_snapshots.member_id = wanted.member_id
     group by member_snapshots.street_code, member_snapshots.member_id

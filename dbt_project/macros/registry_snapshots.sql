@@ -45,6 +45,9 @@ select * from landed_rows
   --full-refresh (read them all).
 #}
 {% macro submissions_to_add(dataset, flag) -%}
+    {{ return(adapter.dispatch('submissions_to_add', 'union_warehouse')(dataset, flag)) }}
+{%- endmacro %}
+{% macro default__submissions_to_add(dataset, flag) -%}
     {%- if is_incremental() and execute -%}
         {%- set new_query -%}
             select submission_sha256
@@ -82,6 +85,9 @@ from landed_rows
 
 
 {% macro delete_submissions_not(dataset, flag) -%}
+    {{ return(adapter.dispatch('delete_submissions_not', 'union_warehouse')(dataset, flag)) }}
+{%- endmacro %}
+{% macro default__delete_submissions_not(dataset, flag) -%}
 delete from {{ this }}
 where submission_sha256 not in (
     select submission_sha256 from {{ ref('stg_accepted_submissions') }}
@@ -161,7 +167,29 @@ version_ends as (
 ),
 
 entity_versions as (
-    select
+    {{ registry_entity_versions(entity_columns, tracked_columns, carried_columns) }}
+)
+{%- endmacro %}
+
+
+{# The validity columns of a version from `registry_versions`, as the history marts show them. #}
+{% macro version_validity_columns() -%}
+    valid_from,
+    valid_to,
+    last_seen_as_of_date,
+    snapshots_seen,
+    valid_to is null as is_current,
+    ended_by
+{%- endmacro %}
+
+
+{# The versions of `registry_versions`: each start with the first end at or after it
+   (an ASOF join on DuckDB; Spark has none: a join and the nearest end kept). #}
+{% macro registry_entity_versions(entity_columns, tracked_columns, carried_columns) -%}
+    {{ return(adapter.dispatch('registry_entity_versions', 'union_warehouse')(entity_columns, tracked_columns, carried_columns)) }}
+{%- endmacro %}
+{% macro registry_entity_version_columns(entity_columns, tracked_columns, carried_columns) -%}
+select
         {%- for col in entity_columns %}
         version_starts.{{ col }},
         {%- endfor %}
@@ -177,6 +205,9 @@ entity_versions as (
         version_ends.{{ col }},
         {%- endfor %}
         version_ends.submission_sha256 as last_submission_sha256
+{%- endmacro %}
+{% macro default__registry_entity_versions(entity_columns, tracked_columns, carried_columns) -%}
+{{ registry_entity_version_columns(entity_columns, tracked_columns, carried_columns) }}
     from version_starts
     asof inner join version_ends
         on version_starts.street_code = version_ends.street_code
@@ -184,16 +215,65 @@ entity_versions as (
         and version_starts.{{ col }} = version_ends.{{ col }}
         {%- endfor %}
         and version_starts.snapshot_number <= version_ends.snapshot_number
-)
+{%- endmacro %}
+{% macro spark__registry_entity_versions(entity_columns, tracked_columns, carried_columns) -%}
+{{ registry_entity_version_columns(entity_columns, tracked_columns, carried_columns) }}
+    from version_starts
+    inner join version_ends
+        on version_starts.street_code = version_ends.street_code
+        {%- for col in entity_columns if col != 'street_code' %}
+        and version_starts.{{ col }} = version_ends.{{ col }}
+        {%- endfor %}
+        and version_starts.snapshot_number <= version_ends.snapshot_number
+    qualify row_number() over (
+        partition by version_starts.street_code
+            {%- for col in entity_columns if col != 'street_code' %}, version_starts.{{ col }}{% endfor %},
+            version_starts.snapshot_number
+        order by version_ends.snapshot_number
+    ) = 1
 {%- endmacro %}
 
 
-{# The validity columns of a version from `registry_versions`, as the history marts show them. #}
-{% macro version_validity_columns() -%}
-    valid_from,
-    valid_to,
-    last_seen_as_of_date,
-    snapshots_seen,
-    valid_to is null as is_current,
-    ended_by
+{# Spark (see macros/incremental_rebuild_scope.sql): by whole streets. The streets whose
+   qualifying submissions differ from the stored ones (a submission to add, or a stored
+   one no longer qualifying); their partitions are dropped before the insert and every
+   qualifying submission of theirs is read. #}
+{% macro changed_submission_streets(dataset, flag) -%}
+    {%- set streets -%}
+        select street_code from (
+            (select street_code, submission_sha256 from {{ ref('stg_accepted_submissions') }}
+             where dataset = '{{ dataset }}' and {{ flag }})
+            except
+            (select distinct street_code, submission_sha256 from {{ this }})
+        ) as to_add
+        union
+        select street_code from (
+            (select distinct street_code, submission_sha256 from {{ this }})
+            except
+            (select street_code, submission_sha256 from {{ ref('stg_accepted_submissions') }}
+             where dataset = '{{ dataset }}' and {{ flag }})
+        ) as to_drop
+    {%- endset -%}
+    {{ return(street_codes_of(streets)) }}
+{%- endmacro %}
+
+{% macro spark__submissions_to_add(dataset, flag) -%}
+    {%- if is_incremental() and execute -%}
+        {%- set new_query -%}
+            select submission_sha256
+            from {{ ref('stg_accepted_submissions') }}
+            where dataset = '{{ dataset }}'
+                and {{ flag }}
+                and {{ street_code_in('street_code', changed_submission_streets(dataset, flag)) }}
+            order by submission_sha256
+        {%- endset -%}
+        {{ return(run_query(new_query).columns[0].values() | list) }}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{% macro spark__delete_submissions_not(dataset, flag) -%}
+{%- if is_incremental() -%}
+    {{ drop_street_partitions(changed_submission_streets(dataset, flag)) }}
+{%- endif -%}
 {%- endmacro %}

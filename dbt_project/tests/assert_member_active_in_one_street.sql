@@ -13,7 +13,7 @@ with listed_twice as (
 
 select
     any_value(id_number_masked) as id_number_masked,
-    string_agg(distinct street_code, ',' order by street_code) as streets
+    {{ sorted_distinct_string_agg('street_code', "','") }} as streets
 from {{ ref('stg_members') }}
 where status = '在会'
     and id_number_hash in (select member_key from listed_twice)

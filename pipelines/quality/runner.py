@@ -31,7 +31,7 @@ from pipelines.files import atomic_write_parquet
 from pipelines.ingest.ledger import LedgerEntry, Status, read_ledger
 
 from .suites import MIN_SNAPSHOT_RATIO
-from .verdicts import Verdict, _label, blocked_submissions, results_path, unchecked
+from .verdicts import Verdict, _label, blocked_submissions, results_path, unchecked, verdict_schema
 
 __all__ = ["QualityRunner", "Verdict", "blocked_submissions", "check_pending", "results_path",
            "unchecked"]
@@ -291,7 +291,7 @@ def _check_one(
                 dataset=e.dataset, street_code=e.street_code, suite=dataset.name, **r)  # type: ignore[arg-type]
         for r in results
     ]
-    atomic_write_parquet(pl.DataFrame([asdict(v) for v in rows], infer_schema_length=None),
+    atomic_write_parquet(pl.DataFrame([asdict(v) for v in rows], schema=verdict_schema()),
                          results_path(settings, e))
     failed = [_label(v.expectation, v.column) for v in rows if not v.success and v.severity == "critical"]
     if failed:

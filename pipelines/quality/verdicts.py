@@ -9,6 +9,7 @@ line read verdicts without paying for that.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,16 @@ class Verdict:
     observed_value: str | None
     examples: str | None  # JSON list, non-personal columns only
     error: str | None
+
+
+def verdict_schema() -> dict[str, pl.DataType]:
+    """The Polars types of a verdict file's columns, from :class:`Verdict`: declared, so a
+    column that is null in every row of a file (no examples, no error) is still a string
+    column, not an untyped one (Spark cannot merge an untyped column with a typed one
+    across files; DuckDB can)."""
+    types: dict[str, pl.DataType] = {"int": pl.Int64(), "bool": pl.Boolean()}
+    return {f.name: types.get(str(f.type).replace(" | None", "").strip(), pl.String())
+            for f in dataclasses.fields(Verdict)}
 
 
 def results_path(settings: Settings, e: LedgerEntry) -> Path:

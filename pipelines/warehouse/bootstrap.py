@@ -23,7 +23,6 @@ the build that follows is a full one (:mod:`pipelines.warehouse.build_state`).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from datetime import UTC, datetime
@@ -42,7 +41,7 @@ from pipelines.ingest.process import (
     SUBMISSION,
     ensure_landing_schemas,
 )
-from pipelines.quality.verdicts import Verdict
+from pipelines.quality.verdicts import verdict_schema
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +52,9 @@ def quality_results_dir(settings: Settings):  # type: ignore[no-untyped-def]
     return settings.data_dir / "quality" / "results"
 
 
-def _polars_type(annotation: str) -> pl.DataType:
-    base = annotation.replace(" | None", "").strip()
-    return {"int": pl.Int64(), "bool": pl.Boolean(), "float": pl.Float64()}.get(base, pl.String())
-
-
 def empty_quality_results() -> pl.DataFrame:
     """An empty frame with the columns and types of the quality verdict files."""
-    return pl.DataFrame(
-        {f.name: pl.Series([], dtype=_polars_type(str(f.type))) for f in dataclasses.fields(Verdict)}
-    )
+    return pl.DataFrame(schema=verdict_schema())
 
 
 def ensure_dbt_inputs(settings: Settings) -> None:

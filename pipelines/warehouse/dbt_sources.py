@@ -70,6 +70,51 @@ def _landing_location(d: Dataset) -> str:
     return f"read_parquet('{DATA_DIR_JINJA}/landing/{d.name}/*/*.parquet', union_by_name=true)"
 
 
+# --- sources on Spark ----------------------------------------------------------------------
+# dbt-spark has no external sources: a door reads its source through the dispatched macro
+# ``source_relation`` (macros/cross_db.sql), which on Spark puts the source's
+# ``meta.spark_location`` where DuckDB puts ``external_location``. Parquet globs are read
+# by name (``spark.sql.parquet.mergeSchema`` in the profile: a missing column is null).
+# Hadoop globs have no ``**``: the folders are spelled out, ``_schema/`` among them (Spark
+# skips files whose name starts with ``_`` or ``.``, not folders named so in a glob).
+
+
+def _spark_parquet(glob: str) -> str:
+    return f"parquet.`{DATA_DIR_JINJA}/{glob}`"
+
+
+def _spark_landing_location(d: Dataset) -> str:
+    return _spark_parquet(f"landing/{d.name}/*/*.parquet")
+
+
+def _spark_type(annotation: str) -> str:
+    base = annotation.replace(" | None", "").strip()
+    return {"int": "bigint", "bool": "boolean", "float": "double"}.get(base, "string")
+
+
+def spark_file_ref_sql(column: str) -> str:
+    """Spark SQL computing the same file reference as :func:`file_ref_sql` (Java regular
+    expressions; backslashes doubled, since Spark unescapes string literals)."""
+    folders = (f"case when {column} rlike '(?s)^inbox/[0-9A-Za-z_-]+/[0-9A-Za-z_-]+/[^/]*\\\\z' "
+               f"then regexp_extract({column}, '(?s)^(.*)/', 1) else 'inbox' end")
+    extension = f"nullif(regexp_extract({column}, '(?s)(?:^|/)[^/]*\\\\.([0-9A-Za-z]{{1,8}})\\\\z', 1), '')"
+    return (f"case when {column} is not null then "
+            f"{folders} || '/#' || left(sha2({column}, 256), 10) || coalesce('.' || {extension}, '') end")
+
+
+def _spark_ledger_location() -> str:
+    """The ledger's JSON lines parsed with the ledger's columns (Spark would infer none from
+    an empty file); a line that is not a JSON object (a torn last line) is left out, as
+    DuckDB's ``ignore_errors`` does."""
+    schema = ", ".join(f"{f.name} {_spark_type(str(f.type))}" for f in dataclasses.fields(LedgerEntry))
+    named = set(LEDGER_NAMED_FIELDS)
+    kept = ", ".join(f"entry.{f.name}" for f in dataclasses.fields(LedgerEntry) if f.name not in named)
+    refs = ", ".join(f"{spark_file_ref_sql('entry.' + field)} as {name}" for name, field in LEDGER_FILE_REFS.items())
+    lines = f"text.`{DATA_DIR_JINJA}/ledger/ingestion_ledger.jsonl`"
+    return (f"(select {kept}, {refs} from (select from_json(value, '{schema}') as entry from {lines} "
+            "where left(trim(value), 1) = '{') as parsed where entry is not null)")
+
+
 def _duck_type(annotation: str) -> str:
     base = annotation.replace(" | None", "").strip()
     return {"int": "BIGINT", "bool": "BOOLEAN", "float": "DOUBLE"}.get(base, "VARCHAR")
@@ -223,6 +268,7 @@ def render_sources_yml() -> str:
             "config": {
                 "meta": {
                     "external_location": _landing_location(d),
+                    "spark_location": _spark_landing_location(d),
                     "dagster": {"asset_key": ["landing", d.name]},
                 }
             },
@@ -252,6 +298,7 @@ def render_sources_yml() -> str:
             "config": {
                 "meta": {
                     "external_location": _ledger_location(),
+                    "spark_location": _spark_ledger_location(),
                     # the struct literal has braces: don't let str.format touch it
                     "formatter": "template",
                     "dagster": {"asset_key": ["audit", "ingestion_ledger"]},
@@ -266,6 +313,7 @@ def render_sources_yml() -> str:
             "config": {
                 "meta": {
                     "external_location": _quality_location(),
+                    "spark_location": _spark_parquet("quality/results/{_schema/*,*/*/*}.parquet"),
                     "formatter": "template",
                     "dagster": {"asset_key": ["audit", "quality_results"]},
                 }
@@ -281,6 +329,7 @@ def render_sources_yml() -> str:
             "config": {
                 "meta": {
                     "external_location": f"read_parquet('{DATA_DIR_JINJA}/problems/**/*.parquet', union_by_name=true)",
+                    "spark_location": _spark_parquet("problems/{_schema/*,*/*/*}.parquet"),
                     "formatter": "template",
                     # written by the ingestion step, alongside the ledger
                     "dagster": {"asset_key": ["audit", "row_problems"]},
@@ -484,12 +533,12 @@ def render_landing_door_sql(d: Dataset) -> str:
         "",
         "select",
         f"    {{{{ landed_columns('{d.name}') }}}}",
-        f"from {{{{ source('landing', '{d.name}') }}}}",
+        f"from {{{{ source_relation('landing', '{d.name}') }}}}",
     ]) + "\n"
 
 
 def _door(source: str, table: str, columns: list[str], doc: str) -> str:
-    cols = ",\n".join(f'    "{c}"' if c == "column" else f"    {c}" for c in columns)
+    cols = ",\n".join(f"    {{{{ adapter.quote('{c}') }}}}" if c == "column" else f"    {c}" for c in columns)
     return "\n".join([
         f"-- {GENERATED}",
         f"-- {doc}: the one door to source('{source}', '{table}').",
@@ -497,7 +546,7 @@ def _door(source: str, table: str, columns: list[str], doc: str) -> str:
         "",
         "select",
         cols,
-        f"from {{{{ source('{source}', '{table}') }}}}",
+        f"from {{{{ source_relation('{source}', '{table}') }}}}",
     ]) + "\n"
 
 

@@ -13,7 +13,7 @@ select
     bytes,
     dataset,
     street_code,
-    try_cast(first_seen as timestamptz) as first_seen,
+    try_cast(first_seen as {{ instant_type() }}) as first_seen,
     status,
     rows_read,
     rows_loaded,

@@ -13,14 +13,14 @@ ledger_files as (
 
 select
     verdicts.run_id,
-    try_cast(verdicts.checked_at as timestamptz) as checked_at,
+    try_cast(verdicts.checked_at as {{ instant_type() }}) as checked_at,
     verdicts.submission_sha256,
     ledger_files.file_ref,
     verdicts.dataset,
     verdicts.street_code,
     verdicts.suite,
     verdicts.expectation,
-    verdicts."column" as column_name,
+    verdicts.{{ adapter.quote('column') }} as column_name,
     verdicts.severity,
     verdicts.success,
     verdicts.element_count,

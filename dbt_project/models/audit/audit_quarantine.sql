@@ -15,8 +15,9 @@ select
     ledger_files.dataset,
     quarantine_problems._street_code as street_code,
     quarantine_problems._line_number as line_number,
-    list(coalesce(quarantine_problems."column", '') || ':' || quarantine_problems.code
-        order by quarantine_problems.code, quarantine_problems."column") as reasons,
+    {{ ordered_list_agg(
+        "coalesce(quarantine_problems." ~ adapter.quote('column') ~ ", '') || ':' || quarantine_problems.code",
+        ['quarantine_problems.code', 'quarantine_problems.' ~ adapter.quote('column')]) }} as reasons,
     count(*) as reason_count
 from quarantine_problems
 left join ledger_files on quarantine_problems._submission_sha256 = ledger_files.sha256

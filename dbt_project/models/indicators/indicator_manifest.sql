@@ -44,10 +44,10 @@ classified as (
 )
 
 select
-    sha256(coalesce(
-        string_agg(submission_sha256 || ':' || quality_verdict, ',' order by submission_sha256) over (),
+    {{ sha256_hex("coalesce(
+        " ~ ordered_string_agg_over_all("submission_sha256 || ':' || quality_verdict", "','", 'submission_sha256') ~ ",
         ''
-    )) as manifest_id,
+    )") }} as manifest_id,
     submission_sha256,
     ingest_seq,
     dataset,

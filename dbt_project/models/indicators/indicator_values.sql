@@ -112,7 +112,7 @@ targeted as (
             when compared.period_type = 'year' then 'plan'
             else 'pro_rata'
         end as target_basis,
-        case compared.period_type when 'month' then 1 when 'quarter' then 3 when 'half' then 6 else 12 end / 12.0
+        case compared.period_type when 'month' then 1 when 'quarter' then 3 when 'half' then 6 else 12 end / {{ float_literal('12.0') }}
             as year_share,
         targets.target_value,
         targets.met_threshold
@@ -171,7 +171,7 @@ judged as (
 -- equal values: that is what the `deterministic` gate holds publishes to.
 manifest as (
     -- computed once, in indicator_manifest; an empty manifest hashes the empty list
-    select coalesce(max(manifest_id), sha256('')) as manifest_id
+    select coalesce(max(manifest_id), {{ sha256_hex("''") }}) as manifest_id
     from {{ ref('indicator_manifest') }}
 ),
 

@@ -30,11 +30,11 @@ period_starts as (
         period_kinds.period_type,
         period_kinds.months,
         period_number,
-        cast(make_date(years.period_year, 1, 1) + to_months((period_number - 1) * period_kinds.months) as date) as period_start
+        cast({{ months_after('make_date(years.period_year, 1, 1)', '(period_number - 1) * period_kinds.months') }} as date) as period_start
     from years
     cross join period_kinds
     cross join range(1, 13) as numbers (period_number)
-    where period_number <= 12 // period_kinds.months
+    where period_number <= {{ int_div('12', 'period_kinds.months') }}
 ),
 
 periods as (
@@ -43,7 +43,7 @@ periods as (
         period_year,
         period_number,
         period_start,
-        cast(period_start + to_months(months) - interval 1 day as date) as period_end,
+        cast({{ months_after('period_start', 'months') }} - interval 1 day as date) as period_end,
         is_reported
     from period_starts
 )
@@ -53,17 +53,17 @@ select
     periods.period_year,
     periods.period_number,
     case periods.period_type
-        when 'month' then strftime(periods.period_start, '%Y-%m')
+        when 'month' then {{ format_month('periods.period_start') }}
         when 'quarter' then periods.period_year || 'Q' || periods.period_number
         when 'half' then periods.period_year || 'H' || periods.period_number
-        else cast(periods.period_year as varchar)
+        else cast(periods.period_year as {{ text_type() }})
     end as period_label,
     periods.period_start,
     periods.period_end,
     least(periods.period_end, as_of.as_of_date) as evaluation_date,
     periods.period_end <= as_of.as_of_date as is_complete,
-    (least(periods.period_end, as_of.as_of_date) - periods.period_start + 1)
-        / (periods.period_end - periods.period_start + 1) as elapsed_fraction,
+    ({{ date_difference('least(periods.period_end, as_of.as_of_date)', 'periods.period_start') }} + 1)
+        / ({{ date_difference('periods.period_end', 'periods.period_start') }} + 1) as elapsed_fraction,
     periods.is_reported,
     as_of.as_of_date
 from periods

@@ -24,7 +24,7 @@ street_timelines as (
     select
         dataset,
         street_code,
-        md5(string_agg(cast(as_of_date as varchar) || '=' || submission_sha256, ',' order by as_of_date))
+        md5({{ ordered_string_agg("cast(as_of_date as " ~ text_type() ~ ") || '=' || submission_sha256", "','", 'as_of_date') }})
             as street_timeline_key
     from effective_snapshots
     group by dataset, street_code

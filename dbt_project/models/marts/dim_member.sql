@@ -25,7 +25,7 @@ current_active_rows as (
         on member_snapshots.street_code = current_calendar.street_code
         and member_snapshots.as_of_date = current_calendar.as_of_date
     where member_snapshots.status = {{ active_member_status() }}
-        {{- in_rebuild_scope('member_snapshots.id_number_hash') }}
+        {{- in_rebuild_scope('member_snapshots.id_number_hash', current_members_rebuild_scope()) }}
 ),
 
 chosen_rows as (
@@ -33,12 +33,12 @@ chosen_rows as (
     -- it), so the rows per person count the streets listing them
     select
         *,
-        count(*) over person_rows as active_street_count
+        {{ count_over_window('person_rows', 'partition by id_number_hash') }} as active_street_count
     from current_active_rows
     window person_rows as (
         partition by id_number_hash
         order by as_of_date desc, ingest_seq desc, street_code, line_number desc
-        rows between unbounded preceding and unbounded following
+        {{ whole_partition_frame() }}
     )
     qualify row_number() over person_rows = 1
 )
@@ -62,4 +62,4 @@ select
     chosen_rows.active_street_count,
     chosen_rows.submission_sha256,
     chosen_rows.street_timeline_key
-from chosen_rows
+from chosen_rows{{ in_rebuild_streets('chosen_rows.street_code', current_members_rebuild_scope()) }}

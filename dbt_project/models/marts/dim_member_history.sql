@@ -35,7 +35,7 @@ versions_on_timeline as (
 )
 
 select
-    md5(street_code || '|' || id_number_hash || '|' || cast(valid_from as varchar)) as member_version_key,
+    md5(street_code || '|' || id_number_hash || '|' || cast(valid_from as {{ text_type() }})) as member_version_key,
     id_number_hash as member_key,
     id_number_masked,
     street_code,

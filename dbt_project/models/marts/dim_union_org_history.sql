@@ -25,7 +25,7 @@ versions_in_order as (
 )
 
 select
-    md5(street_code || '|' || org_id || '|' || cast(valid_from as varchar)) as org_version_key,
+    md5(street_code || '|' || org_id || '|' || cast(valid_from as {{ text_type() }})) as org_version_key,
     street_code || ':' || org_id as org_key,
     street_code,
     org_id,

@@ -47,7 +47,7 @@ select
     signed_date,
     start_date,
     end_date,
-    date_diff('day', start_date, end_date) as validity_days,
+    {{ days_between('start_date', 'end_date') }} as validity_days,
     employees_covered,
     wage_increase_pct,
     standardized,
@@ -61,7 +61,7 @@ select
     end_date >= {{ as_of_date() }} and end_date <= {{ as_of_date() }} + interval 30 day as is_expiring_within_30d,
     end_date < {{ as_of_date() }}
         and not (renewal_signed_date is not null and renewal_signed_date <= {{ as_of_date() }}) as is_expired_unrenewed,
-    date_diff('day', {{ as_of_date() }}, end_date) as days_to_end,
+    {{ days_between(as_of_date(), 'end_date') }} as days_to_end,
     cast(date_trunc('month', signed_date) as date) as signed_month,
     cast(date_trunc('month', end_date) as date) as end_month,
     {{ event_audit_columns() }}

@@ -45,10 +45,10 @@ select
     case when is_closed then status end as outcome,
     is_closed and status = {{ success_case_status() }} as is_mediation_success,
     is_closed and status in ({{ decided_case_statuses() }}) as counts_for_success_rate,
-    case when is_closed then date_diff('day', received_date, closed_date) end as duration_days,
-    case when not is_closed then date_diff('day', received_date, {{ as_of_date() }}) end as open_days,
+    case when is_closed then {{ days_between('received_date', 'closed_date') }} end as duration_days,
+    case when not is_closed then {{ days_between('received_date', as_of_date()) }} end as open_days,
     workers_involved >= {{ collective_dispute_workers() }} as is_collective,
     not is_closed and status in ({{ open_case_statuses() }})
-        and date_diff('day', received_date, {{ as_of_date() }}) > {{ mediation_limit_days() }} as is_mediation_overdue,
+        and {{ days_between('received_date', as_of_date()) }} > {{ mediation_limit_days() }} as is_mediation_overdue,
     {{ event_audit_columns() }}
 from case_state

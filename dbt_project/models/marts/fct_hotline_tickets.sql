@@ -29,7 +29,7 @@ select
     responded_at is not null and responded_at <= deadline_at as responded_on_time,
     closed_at is not null and closed_at <= deadline_at as closed_on_time,
     deadline_at < as_of_end and not (closed_at is not null and closed_at < as_of_end) as is_overdue_open,
-    date_diff('hour', received_at, responded_at) as hours_to_respond,
-    date_diff('hour', received_at, closed_at) as hours_to_close,
+    {{ hours_between('received_at', 'responded_at') }} as hours_to_respond,
+    {{ hours_between('received_at', 'closed_at') }} as hours_to_close,
     {{ event_audit_columns() }}
 from tickets

@@ -45,7 +45,7 @@ member_rows as (
         on member_snapshots.street_code = member_calendar.street_code
         and member_snapshots.as_of_date = member_calendar.as_of_date
     where member_snapshots.is_person_primary
-        {{- in_rebuild_scope('member_snapshots.id_number_hash') }}
+        {{- in_rebuild_scope('member_snapshots.id_number_hash', member_changes_rebuild_scope()) }}
 ),
 
 rows_with_previous as (
@@ -137,11 +137,11 @@ missing_events as (
         worker_type,
         street_code,
         street_code as from_street_code,
-        cast(null as varchar) as to_street_code,
+        cast(null as {{ text_type() }}) as to_street_code,
         org_id as from_org_id,
-        cast(null as varchar) as to_org_id,
+        cast(null as {{ text_type() }}) as to_org_id,
         status as from_status,
-        cast(null as varchar) as to_status,
+        cast(null as {{ text_type() }}) as to_status,
         as_of_date as from_snapshot_date,
         next_as_of_date as to_snapshot_date
     from missing_departures
@@ -212,7 +212,7 @@ events_on_timeline as (
 
 select
     md5(concat_ws('|', event_type, member_key, street_code, coalesce(from_street_code, ''),
-        cast(from_snapshot_date as varchar), cast(to_snapshot_date as varchar))) as event_key,
+        cast(from_snapshot_date as {{ text_type() }}), cast(to_snapshot_date as {{ text_type() }}))) as event_key,
     event_type,
     event_reason,
     to_snapshot_date as event_date,
@@ -232,4 +232,4 @@ select
     from_snapshot_date,
     to_snapshot_date,
     street_timeline_key
-from events_on_timeline
+from events_on_timeline{{ in_rebuild_streets('events_on_timeline.street_code', member_changes_rebuild_scope()) }}

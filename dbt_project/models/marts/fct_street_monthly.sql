@@ -27,11 +27,10 @@ first_months as (
 ),
 
 months as (
-    select cast(unnest(generate_series(
-        least(coalesce(first_month, date_trunc('month', {{ as_of_date() }})), date_trunc('month', {{ as_of_date() }})),
-        date_trunc('month', {{ as_of_date() }}),
-        interval 1 month
-    )) as date) as month_start
+    select {{ month_starts(
+        "least(coalesce(first_month, date_trunc('month', " ~ as_of_date() ~ ")), date_trunc('month', " ~ as_of_date() ~ "))",
+        "date_trunc('month', " ~ as_of_date() ~ ")",
+        'month_start') }}
     from first_months
 ),
 

@@ -12,11 +12,11 @@ with loaded_submissions as (
 
 quality_verdicts as (
     select
-        cast(submission_sha256 as varchar) as submission_sha256,
+        cast(submission_sha256 as {{ text_type() }}) as submission_sha256,
         count(*) as expectations_evaluated,
         count(*) filter (where not success and severity = 'critical') as critical_failures,
         count(*) filter (where not success and severity <> 'critical') as warning_failures,
-        max(cast(checked_at as varchar)) as checked_at
+        max(cast(checked_at as {{ text_type() }})) as checked_at
     from {{ ref('stg_pipeline_audit__quality_results') }}
     where submission_sha256 is not null
     group by 1

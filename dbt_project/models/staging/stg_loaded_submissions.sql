@@ -6,13 +6,13 @@
 
 with ledger_entries as (
     select
-        cast(sha256 as varchar) as submission_sha256,
+        cast(sha256 as {{ text_type() }}) as submission_sha256,
         cast(seq as bigint) as ingest_seq,
-        cast(dataset as varchar) as dataset,
-        cast(street_code as varchar) as street_code,
+        cast(dataset as {{ text_type() }}) as dataset,
+        cast(street_code as {{ text_type() }}) as street_code,
         try_cast(as_of_date as date) as as_of_date,
-        try_cast(first_seen as timestamptz) as first_seen,
-        cast(file_ref as varchar) as file_ref,
+        try_cast(first_seen as {{ instant_type() }}) as first_seen,
+        cast(file_ref as {{ text_type() }}) as file_ref,
         cast(rows_read as bigint) as rows_read,
         cast(rows_loaded as bigint) as rows_loaded,
         cast(rows_quarantined as bigint) as rows_quarantined

@@ -10,8 +10,8 @@ with params as (
         {{ warning_as_of() }} as as_of_date,
         {{ add_days(warning_as_of(), '1 - ' ~ warning_param('W02', 'window_days', 'integer')) }} as window_start,
         {{ warning_param('W02', 'window_days', 'integer') }} as window_days,
-        {{ warning_param('W02', 'dispute_type', 'varchar') }} as dispute_type,
-        {{ warning_param('W02', 'ticket_category', 'varchar') }} as ticket_category
+        {{ warning_param('W02', 'dispute_type', text_type()) }} as dispute_type,
+        {{ warning_param('W02', 'ticket_category', text_type()) }} as ticket_category
 ),
 
 cases as (

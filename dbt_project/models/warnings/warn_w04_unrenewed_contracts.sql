@@ -81,8 +81,8 @@ select
         ('employees_covered', 'employees_covered'),
     ]) }} as evidence,
     coalesce(employer_name, '工会组织' || org_id) || contract_type || '集体合同' || contract_id
-        || case when days_since_end > 0 then '已于' || cast(end_date as varchar) || '到期'
-                else '将于' || cast(end_date as varchar) || '到期（还有' || (- days_since_end) || '天）' end
+        || case when days_since_end > 0 then '已于' || cast(end_date as {{ text_type() }}) || '到期'
+                else '将于' || cast(end_date as {{ text_type() }}) || '到期（还有' || (- days_since_end) || '天）' end
         || '，尚未续签，'
         || coalesce('覆盖职工' || employees_covered || '人', '覆盖职工人数未填') as message_body
 from unrenewed

@@ -89,7 +89,7 @@ select
     'W07' as rule_code,
     street_code,
     'org:' || street_code || ':' || org_id as entity_key,
-    cast(previous_snapshot as varchar) || '/' || cast(snapshot as varchar) as alert_window,
+    cast(previous_snapshot as {{ text_type() }}) || '/' || cast(snapshot as {{ text_type() }}) as alert_window,
     {{ json_object_text([
         ('employee_fall', 'employee_fall'),
         ('employee_fall_share', 'employee_fall_share'),
@@ -111,8 +111,8 @@ select
         ]) }}
         else {{ json_object_text(org_pairs) }}
     end as evidence,
-    coalesce(employer_name, '') || '（工会' || org_id || '）' || cast(previous_snapshot as varchar) || '至'
-        || cast(snapshot as varchar) || '间'
+    coalesce(employer_name, '') || '（工会' || org_id || '）' || cast(previous_snapshot as {{ text_type() }}) || '至'
+        || cast(snapshot as {{ text_type() }}) || '间'
         || concat_ws('，',
             case when by_employees
                 then '职工由' || e0 || '人减至' || e1 || '人（减少' || employee_fall || '人，'

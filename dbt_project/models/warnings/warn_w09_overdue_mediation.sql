@@ -10,7 +10,7 @@ with params as (
 
 cases as (
     select
-        cases.*,
+        {{ star_shadowed('cases', ref('fct_dispute_cases'), ['open_days']) }},
         params.as_of_date,
         params.overdue_days,
         {{ days_between('cases.received_date', 'params.as_of_date') }} as open_days

@@ -3,7 +3,7 @@
 
 {%- set rows = warning_parameter_rows() %}
 
-select '' as rule_code, 'as_of_date' as param_name, cast({{ as_of_date() }} as varchar) as param_value
+select '' as rule_code, 'as_of_date' as param_name, cast({{ as_of_date() }} as {{ text_type() }}) as param_value
 {%- for code, name, value in rows %}
 union all
 select '{{ code }}', '{{ name }}', '{{ value | replace("'", "''") }}'

@@ -7,4 +7,4 @@
 
 select
     {{ landed_columns('collective_contracts') }}
-from {{ source('landing', 'collective_contracts') }}
+from {{ source_relation('landing', 'collective_contracts') }}

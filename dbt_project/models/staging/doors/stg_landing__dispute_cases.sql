@@ -7,4 +7,4 @@
 
 select
     {{ landed_columns('dispute_cases') }}
-from {{ source('landing', 'dispute_cases') }}
+from {{ source_relation('landing', 'dispute_cases') }}

@@ -7,4 +7,4 @@
 
 select
     {{ landed_columns('education_grants') }}
-from {{ source('landing', 'education_grants') }}
+from {{ source_relation('landing', 'education_grants') }}

@@ -7,4 +7,4 @@
 
 select
     {{ landed_columns('facilities') }}
-from {{ source('landing', 'facilities') }}
+from {{ source_relation('landing', 'facilities') }}

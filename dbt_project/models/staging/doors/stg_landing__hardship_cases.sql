@@ -7,4 +7,4 @@
 
 select
     {{ landed_columns('hardship_cases') }}
-from {{ source('landing', 'hardship_cases') }}
+from {{ source_relation('landing', 'hardship_cases') }}

@@ -7,4 +7,4 @@
 
 select
     {{ landed_columns('hotline_tickets') }}
-from {{ source('landing', 'hotline_tickets') }}
+from {{ source_relation('landing', 'hotline_tickets') }}

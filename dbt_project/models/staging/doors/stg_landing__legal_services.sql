@@ -7,4 +7,4 @@
 
 select
     {{ landed_columns('legal_services') }}
-from {{ source('landing', 'legal_services') }}
+from {{ source_relation('landing', 'legal_services') }}

@@ -7,4 +7,4 @@
 
 select
     {{ landed_columns('members') }}
-from {{ source('landing', 'members') }}
+from {{ source_relation('landing', 'members') }}

@@ -7,4 +7,4 @@
 
 select
     {{ landed_columns('street_staff') }}
-from {{ source('landing', 'street_staff') }}
+from {{ source_relation('landing', 'street_staff') }}

@@ -7,4 +7,4 @@
 
 select
     {{ landed_columns('training_events') }}
-from {{ source('landing', 'training_events') }}
+from {{ source_relation('landing', 'training_events') }}

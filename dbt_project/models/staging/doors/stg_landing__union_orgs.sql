@@ -7,4 +7,4 @@
 
 select
     {{ landed_columns('union_orgs') }}
-from {{ source('landing', 'union_orgs') }}
+from {{ source_relation('landing', 'union_orgs') }}

@@ -26,4 +26,4 @@ select
     run_id,
     file_ref,
     duplicate_of_file_ref
-from {{ source('pipeline_audit', 'ingestion_ledger') }}
+from {{ source_relation('pipeline_audit', 'ingestion_ledger') }}

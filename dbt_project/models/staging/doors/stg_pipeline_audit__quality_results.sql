@@ -11,11 +11,11 @@ select
     street_code,
     suite,
     expectation,
-    "column",
+    {{ adapter.quote('column') }},
     severity,
     success,
     element_count,
     unexpected_count,
     observed_value,
     examples
-from {{ source('pipeline_audit', 'quality_results') }}
+from {{ source_relation('pipeline_audit', 'quality_results') }}

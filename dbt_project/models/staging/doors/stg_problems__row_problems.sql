@@ -4,9 +4,9 @@
 
 select
     _line_number,
-    "column",
+    {{ adapter.quote('column') }},
     code,
     severity,
     _submission_sha256,
     _street_code
-from {{ source('problems', 'row_problems') }}
+from {{ source_relation('problems', 'row_problems') }}
