@@ -15,3 +15,12 @@ for _var, _value in {
     "DBT_DO_NOT_TRACK": "1",
 }.items():
     os.environ.setdefault(_var, _value)
+
+# With the `spark` extra installed, Great Expectations imports pyspark.sql.connect, which
+# takes a main module without __file__ or __spec__ for its own doctest runner and calls
+# sys.exit(0) at import (pyspark/sql/connect/utils.py). Dagster's run workers and
+# pytest-xdist's workers run such a main module (`python -c`): the quality step of a run
+# the daemon launched died with SystemExit. The main module is given a name first.
+_main = __import__("sys").modules.get("__main__")
+if _main is not None and getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
+    _main.__file__ = "<union-warehouse>"
