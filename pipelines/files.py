@@ -110,8 +110,8 @@ def atomic_write_text(target: Path, text: str, encoding: str = "utf-8") -> None:
         tmp.write_text(text, encoding=encoding)
 
 
-def atomic_write_parquet(frame: pl.DataFrame, target: Path) -> None:
-    """A Parquet file (zstd level 1, with statistics) written then renamed: a reader (or
-    a crash) never sees half a file."""
+def atomic_write_parquet(frame: pl.DataFrame, target: Path, metadata: dict[str, str] | None = None) -> None:
+    """A Parquet file (zstd level 1, with statistics, and ``metadata`` as its key-value
+    metadata) written then renamed: a reader (or a crash) never sees half a file."""
     with replacing(target) as tmp:
-        frame.write_parquet(tmp, compression="zstd", compression_level=1, statistics=True)
+        frame.write_parquet(tmp, compression="zstd", compression_level=1, statistics=True, metadata=metadata)

@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.contract.schema import Dataset
-from pipelines.files import replacing
+from pipelines.files import atomic_write_parquet
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +127,6 @@ def rekey_landing(landing_dir: Path, key: str) -> int:
 
 
 def write_landing_parquet(frame: pl.DataFrame, target: Path, dataset: Dataset | str, key: str) -> None:
-    """A landing file written then renamed (zstd level 1, statistics), with its key
-    fingerprint when its dataset has a hashed column."""
-    with replacing(target) as tmp:
-        frame.write_parquet(tmp, compression="zstd", compression_level=1, statistics=True,
-                            metadata=parquet_metadata(dataset, key))
+    """A landing file written as every output file is, with its key fingerprint when its
+    dataset has a hashed column."""
+    atomic_write_parquet(frame, target, parquet_metadata(dataset, key))

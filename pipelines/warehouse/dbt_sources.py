@@ -92,16 +92,6 @@ def _spark_type(annotation: str) -> str:
     return {"int": "bigint", "bool": "boolean", "float": "double"}.get(base, "string")
 
 
-def spark_file_ref_sql(column: str) -> str:
-    """Spark SQL computing the same file reference as :func:`file_ref_sql` (Java regular
-    expressions; backslashes doubled, since Spark unescapes string literals)."""
-    folders = (f"case when {column} rlike '(?s)^inbox/[0-9A-Za-z_-]+/[0-9A-Za-z_-]+/[^/]*\\\\z' "
-               f"then regexp_extract({column}, '(?s)^(.*)/', 1) else 'inbox' end")
-    extension = f"nullif(regexp_extract({column}, '(?s)(?:^|/)[^/]*\\\\.([0-9A-Za-z]{{1,8}})\\\\z', 1), '')"
-    return (f"case when {column} is not null then "
-            f"{folders} || '/#' || left(sha2({column}, 256), 10) || coalesce('.' || {extension}, '') end")
-
-
 def _spark_ledger_location() -> str:
     """The ledger's JSON lines parsed with the ledger's columns (Spark would infer none from
     an empty file); a line that is not a JSON object (a torn last line) is left out, as
@@ -109,7 +99,7 @@ def _spark_ledger_location() -> str:
     schema = ", ".join(f"{f.name} {_spark_type(str(f.type))}" for f in dataclasses.fields(LedgerEntry))
     named = set(LEDGER_NAMED_FIELDS)
     kept = ", ".join(f"entry.{f.name}" for f in dataclasses.fields(LedgerEntry) if f.name not in named)
-    refs = ", ".join(f"{spark_file_ref_sql('entry.' + field)} as {name}" for name, field in LEDGER_FILE_REFS.items())
+    refs = ", ".join(f"{file_ref_sql('entry.' + field, 'spark')} as {name}" for name, field in LEDGER_FILE_REFS.items())
     lines = f"text.`{DATA_DIR_JINJA}/ledger/ingestion_ledger.jsonl`"
     return (f"(select {kept}, {refs} from (select from_json(value, '{schema}') as entry from {lines} "
             "where left(trim(value), 1) = '{') as parsed where entry is not null)")
@@ -141,17 +131,29 @@ LEDGER_FILE_REFS = {"file_ref": "path", "duplicate_of_file_ref": "duplicate_of"}
 QUALITY_NAMED_COLUMNS = ("path",)
 
 
-def file_ref_sql(column: str) -> str:
-    """DuckDB SQL computing :func:`pipelines.ingest.dropzone.log_ref` of a path column
-    (NULL stays NULL): the folders, ``/#``, the first 10 hex digits of the SHA-256 of the
-    whole path, and the extension if it is a plain one (the same rules as ``log_ref``). The same
-    function as the Python one (tests/test_dbt_sources.py compares them); no ``$`` (the
-    source's location is a ``string.Template``)."""
-    folders = (f"case when regexp_matches({column}, '(?s)^inbox/[0-9A-Za-z_-]+/[0-9A-Za-z_-]+/[^/]*\\z') "
+# How each engine spells the parts of file_ref_sql: a regular-expression match, SHA-256 as
+# hex, and a backslash inside a string literal (Spark unescapes literals: doubled).
+_FILE_REF_DIALECTS = {
+    "duckdb": {"matches": "regexp_matches({column}, '{pattern}')", "sha256": "sha256({column})", "backslash": "\\"},
+    "spark": {"matches": "{column} rlike '{pattern}'", "sha256": "sha2({column}, 256)", "backslash": "\\\\"},
+}
+
+
+def file_ref_sql(column: str, dialect: str = "duckdb") -> str:
+    """SQL computing :func:`pipelines.ingest.dropzone.log_ref` of a path column (NULL
+    stays NULL) on DuckDB or Spark: the folders, ``/#``, the first 10 hex digits of the
+    SHA-256 of the whole path, and the extension if it is a plain one (the same rules as
+    ``log_ref``). The same function as the Python one (tests/test_dbt_sources.py compares
+    them); no ``$`` (the source's location is a ``string.Template``)."""
+    spell = _FILE_REF_DIALECTS[dialect]
+    bs = spell["backslash"]
+    whole_name = f"(?s)^inbox/[0-9A-Za-z_-]+/[0-9A-Za-z_-]+/[^/]*{bs}z"
+    folders = (f"case when {spell['matches'].format(column=column, pattern=whole_name)} "
                f"then regexp_extract({column}, '(?s)^(.*)/', 1) else 'inbox' end")
-    extension = f"nullif(regexp_extract({column}, '(?s)(?:^|/)[^/]*\\.([0-9A-Za-z]{{1,8}})\\z', 1), '')"
+    extension = f"nullif(regexp_extract({column}, '(?s)(?:^|/)[^/]*{bs}.([0-9A-Za-z]{{1,8}}){bs}z', 1), '')"
+    digest = spell["sha256"].format(column=column)
     return (f"case when {column} is not null then "
-            f"{folders} || '/#' || left(sha256({column}), 10) || coalesce('.' || {extension}, '') end")
+            f"{folders} || '/#' || left({digest}, 10) || coalesce('.' || {extension}, '') end")
 
 
 def _ledger_location() -> str:
