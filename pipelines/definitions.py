@@ -20,6 +20,7 @@ from pipelines.orchestration.exports import (
     nightly_rebuild_job,
     nightly_rebuild_schedule,
 )
+from pipelines.orchestration.instance_config import relax_sqlite_instance_syncs
 from pipelines.orchestration.landing import ingest_submissions
 from pipelines.orchestration.publish import build_published_warehouse, indicator_gates
 from pipelines.orchestration.quality import quality_suites
@@ -36,6 +37,8 @@ from pipelines.orchestration.run_recovery import build_reclaim_sensor, owner_tag
 from pipelines.orchestration.sensors import build_inbox_sensor
 
 PIPELINE_JOB = "process_submissions_job"
+
+relax_sqlite_instance_syncs()  # the SQLite instance's per-event disk waits (instance_config.py)
 
 process_submissions_job = dg.define_asset_job(
     PIPELINE_JOB,

@@ -60,3 +60,40 @@ def test_an_instance_on_postgres_is_not_judged_by_sqlite_files_left_in_its_home(
     assert heal_instance(tmp_path, managed=True) is None
     assert heal_instance(tmp_path, managed=False) is None
     assert runs.exists() and not list(tmp_path.glob("damaged-*"))
+
+
+def _synchronous(engine) -> int:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return conn.exec_driver_sql("pragma synchronous").scalar()
+
+
+def test_the_sqlite_instance_does_not_wait_for_the_disk_on_every_event(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dagster's SQLite storages commit (and wait for the disk) once per event; under the
+    instance's home the wait is off unless the operator asks for it, elsewhere untouched."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from pipelines.orchestration.instance_config import SQLITE_SYNC_ENV, relax_sqlite_instance_syncs
+
+    home, other = tmp_path / "home", tmp_path / "other"
+    (home / "history").mkdir(parents=True)
+    other.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.delenv(SQLITE_SYNC_ENV, raising=False)
+    relax_sqlite_instance_syncs()
+    relax_sqlite_instance_syncs()  # once per process, however often called
+    inside = create_engine(f"sqlite:///{home / 'history' / 'runs.db'}", poolclass=NullPool)
+    outside = create_engine(f"sqlite:///{other / 'x.db'}", poolclass=NullPool)
+    assert _synchronous(inside) == 0 and _synchronous(outside) == 2  # off; SQLite's default, full
+    monkeypatch.setenv(SQLITE_SYNC_ENV, "full")
+    assert _synchronous(inside) == 2
+    monkeypatch.setenv(SQLITE_SYNC_ENV, "normal")
+    assert _synchronous(inside) == 1
+    # and Dagster's own storage of an instance there gets it
+    monkeypatch.delenv(SQLITE_SYNC_ENV)
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)) as instance, instance.run_storage.connect() as conn:  # type: ignore[attr-defined]
+        assert conn.exec_driver_sql("pragma synchronous").scalar() == 0

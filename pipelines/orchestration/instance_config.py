@@ -123,3 +123,51 @@ def open_instance(home: Path, environ: Mapping[str, str] = os.environ):  # type:
             f"the Dagster instance's PostgreSQL (${POSTGRES_URL_ENV}) cannot be used: "
             f"{type(cause).__name__}: {text}: check the URL and that the server is up, and run again"
         ) from exc
+
+
+SQLITE_SYNC_ENV = "UNION_DAGSTER_SQLITE_SYNC"
+_SYNC_MODES = ("off", "normal", "full")
+_listening = False
+
+
+def sqlite_sync_mode(environ: Mapping[str, str] = os.environ) -> str:
+    mode = environ.get(SQLITE_SYNC_ENV, "").strip().lower() or "off"
+    return mode if mode in _SYNC_MODES else "off"
+
+
+def relax_sqlite_instance_syncs() -> None:
+    """Every SQLite connection this process opens to a file under ``DAGSTER_HOME`` gets
+    ``PRAGMA synchronous`` = :func:`sqlite_sync_mode` (default ``off``).
+
+    Dagster's SQLite storages open, write, commit and close a connection for every event
+    (it uses WAL and no pool), and each commit and closing checkpoint waits for the disk:
+    a small run's ~1,300 events spent ~25 s there, a third of its time. Without the waits
+    a killed process loses nothing (the writes are in the OS's cache); a power cut or an
+    OS crash can lose the last events or damage the files, which the next run moves aside
+    (``instance_heal``) with the run history they held: the ledger, the landing files and
+    the warehouse keep their own durability. Set ``UNION_DAGSTER_SQLITE_SYNC=full`` to
+    keep SQLite's default; production instances belong on PostgreSQL anyway (README).
+    Installed once per process, at the definitions' import (the CLI, run workers, code
+    servers); cheap: an event listener."""
+    global _listening
+    if _listening:
+        return
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    @event.listens_for(Engine, "connect")
+    def _relax(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        import sqlite3
+
+        if not isinstance(dbapi_connection, sqlite3.Connection):
+            return
+        home = os.environ.get("DAGSTER_HOME")
+        mode = sqlite_sync_mode()
+        if not home or mode == "full":
+            return
+        rows = dbapi_connection.execute("pragma database_list").fetchall()
+        main = next((r[2] for r in rows if r[1] == "main"), "")
+        if main and os.path.realpath(main).startswith(os.path.realpath(home) + os.sep):
+            dbapi_connection.execute(f"pragma synchronous = {mode}")
+
+    _listening = True
