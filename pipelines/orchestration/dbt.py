@@ -47,6 +47,7 @@ from pipelines.quality.verdicts import unchecked
 from pipelines.warehouse import build_state
 from pipelines.warehouse.bootstrap import ensure_dbt_inputs
 from pipelines.warehouse.build_plan import DbtGraph, plan_build
+from pipelines.warehouse.spark_mirror import SPARK, Relation, mirror_spark_build, warehouse_engine
 
 from .resources import AsOf, UnionPaths
 
@@ -306,6 +307,18 @@ def unchanged_asset_keys(assets_def: dg.AssetsDefinition, ran: frozenset[str]) -
             if spec.metadata.get(DAGSTER_DBT_UNIQUE_ID_METADATA_KEY) not in ran}
 
 
+def spark_catalog(dbt: DbtCliResource, settings: Settings, target: Path, relations: Sequence[Relation],
+                  dbt_vars: str) -> dict[str, Any]:
+    """Spark's description of ``relations`` (``catalog.json`` of ``dbt docs generate`` on
+    the Spark target, asked for just those nodes; one more JVM start). The mirror needs it
+    for the tables Spark wrote no Parquet file for (an empty partitioned table)."""
+    select = " ".join(sorted({r.unique_id.split(".")[-1] for r in relations}))
+    with dbt_environment(settings):
+        dbt.cli(["docs", "generate", "--no-compile", "--select", select, "--vars", dbt_vars],
+                target_path=target, raise_on_error=True).wait()
+    return json.loads((target / "catalog.json").read_text(encoding="utf-8"))
+
+
 class WarehouseBuildConfig(dg.Config):
     """``full_refresh``: rebuild every model from scratch, the incremental member
     snapshots included (the nightly rebuild); otherwise incremental models only add
@@ -351,7 +364,8 @@ def build_dbt_assets(project: DbtProject = DBT_PROJECT) -> dg.AssetsDefinition:
         variables = build_vars(as_of.date())
         dbt_vars = json.dumps(variables, ensure_ascii=False)
         whole = _selects_every_node(context)
-        inputs = build_state.current_inputs(settings, variables, project.project_dir, _PROJECT_INPUTS)
+        engine = warehouse_engine()
+        inputs = build_state.current_inputs(settings, variables, project.project_dir, _PROJECT_INPUTS, engine)
         exclude: list[str] = []
         full_refresh = config.full_refresh
         unchanged: set[dg.AssetKey] = set()
@@ -383,6 +397,17 @@ def build_dbt_assets(project: DbtProject = DBT_PROJECT) -> dg.AssetsDefinition:
                 yield event
                 if isinstance(event, dg.Output | dg.AssetMaterialization):
                     fault_point("dbt.materialized")  # crash-safety tests: kill mid-build
+        if invocation.is_successful() and engine == SPARK:
+            # the later steps read the working DuckDB file: it gets the tables Spark built
+            # (one transaction); if that fails the step fails and no build is recorded
+            target = build_target_path(settings, project)
+            mirrored = mirror_spark_build(
+                settings.data_dir, settings.warehouse_path, target,
+                lambda relations: spark_catalog(dbt, settings, target, relations, dbt_vars))
+            context.log.info(
+                f"mirrored {mirrored.tables} Spark tables ({mirrored.rows} rows; "
+                f"{mirrored.empty_from_catalog} empty, typed from Spark's catalog) into the working "
+                f"DuckDB file in {mirrored.seconds} s")
         if invocation.is_successful():
             yield from left_out.rest()
         if whole and invocation.is_successful():

@@ -1,0 +1,147 @@
+"""The mirror of a Spark build into the working DuckDB file (pipelines/warehouse/spark_mirror.py),
+without Spark: table directories laid out as Spark writes them (Parquet part files, Hive
+partition directories, ``_SUCCESS`` and ``.crc`` files beside them), made here with DuckDB.
+The whole path, on Spark, is tests/test_spark_pipeline.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.warehouse.spark_mirror import (
+    MirrorError,
+    Relation,
+    built_relations,
+    column_order,
+    duckdb_type,
+    mirror_relations,
+    parquet_files,
+    warehouse_engine,
+)
+
+
+@pytest.mark.parametrize(("spark", "duck"), [
+    ("string", "VARCHAR"), ("bigint", "BIGINT"), ("int", "INTEGER"), ("double", "DOUBLE"),
+    ("decimal(18,2)", "DECIMAL(18,2)"), ("date", "DATE"), ("timestamp_ntz", "TIMESTAMP"),
+    ("boolean", "BOOLEAN"), ("array<string>", "VARCHAR[]"), ("array<decimal(38, 6)>", "DECIMAL(38,6)[]"),
+    ("map<string,bigint>", "MAP(VARCHAR, BIGINT)"), ("struct<a:int,b:array<string>>", 'STRUCT("a" INTEGER, "b" VARCHAR[])'),
+])
+def test_spark_types_map_to_the_duckdb_types_their_parquet_reads_as(spark: str, duck: str) -> None:
+    assert duckdb_type(spark) == duck
+
+
+def test_an_unknown_spark_type_is_an_error_not_a_guess() -> None:
+    with pytest.raises(MirrorError, match="interval"):
+        duckdb_type("interval day to second")
+
+
+def test_the_engine_is_duckdb_unless_told_and_nothing_else() -> None:
+    assert warehouse_engine({}) == "duckdb"
+    assert warehouse_engine({"UNION_WAREHOUSE_TARGET": "spark"}) == "spark"
+    with pytest.raises(ValueError, match="postgres"):
+        warehouse_engine({"UNION_WAREHOUSE_TARGET": "postgres"})
+
+
+def test_column_order_prefers_the_duckdb_table_then_the_documented_order() -> None:
+    spark = ["a", "c", "street_code"]  # Spark puts the partition column last
+    assert column_order(spark, ["street_code", "a", "c"], []) == ["street_code", "a", "c"]
+    assert column_order(spark, ["street_code", "a"], ["a", "street_code", "c"]) == ["a", "street_code", "c"]
+    assert column_order(spark, ["x"], ["a", "street_code"]) == spark  # neither names exactly these
+
+
+def test_built_relations_are_the_tables_the_build_wrote() -> None:
+    manifest = {"nodes": {
+        "model.p.m1": {"resource_type": "model", "name": "m1", "alias": "m1", "schema": "marts",
+                       "config": {"materialized": "incremental"}, "columns": {"B": {}, "a": {}}},
+        "model.p.eph": {"resource_type": "model", "name": "eph", "schema": "marts", "config": {"materialized": "ephemeral"}},
+        "seed.p.s": {"resource_type": "seed", "name": "s", "schema": "reference", "config": {"materialized": "seed"}},
+        "model.p.failed": {"resource_type": "model", "name": "failed", "schema": "marts", "config": {"materialized": "table"}},
+        "test.p.t": {"resource_type": "test", "name": "t", "schema": "marts", "config": {"materialized": "test"}},
+    }}
+    results = {"results": [{"unique_id": u, "status": "success"} for u in ("model.p.m1", "model.p.eph", "seed.p.s", "test.p.t")]
+               + [{"unique_id": "model.p.failed", "status": "error"}]}
+    assert built_relations(manifest, results) == [
+        Relation("model.p.m1", "marts", "m1", ("b", "a")), Relation("seed.p.s", "reference", "s")]
+    manifest["nodes"]["model.p.m1"]["config"]["materialized"] = "view"
+    with pytest.raises(MirrorError, match="views"):
+        built_relations(manifest, results)
+
+
+def _spark_layout(tables: Path) -> None:
+    """Two tables as Spark writes them: ``marts.counts`` partitioned by street_code (one
+    value a Hive escape, one the null partition), ``marts.plain`` not partitioned; and the
+    empty partitioned ``marts.nothing`` (a directory without data files)."""
+    counts = tables / "marts.db" / "counts"
+    with duckdb.connect() as con:
+        for street, value in (("0101", 1), ("01%2F02", 2), ("__HIVE_DEFAULT_PARTITION__", 3)):
+            part = counts / f"street_code={street}"
+            part.mkdir(parents=True)
+            con.execute(f"copy (select {value}::bigint as n, 'x' as label, 1.50::decimal(18,2) as amount) "
+                        f"to '{part}/part-00000-abc.c000.snappy.parquet'")
+            (part / ".part-00000-abc.c000.snappy.parquet.crc").write_bytes(b"crc")
+        (counts / "_SUCCESS").touch()
+        staging = counts / ".spark-staging-123" / "street_code=0101"
+        staging.mkdir(parents=True)
+        con.execute(f"copy (select 99::bigint as n, 'stale' as label, 0::decimal(18,2) as amount) to '{staging}/part-1.parquet'")
+        plain = tables / "marts.db" / "plain"
+        plain.mkdir(parents=True)
+        con.execute(f"copy (select 7 as k, date '2015-12-31' as d) to '{plain}/part-00000.parquet'")
+    (tables / "marts.db" / "nothing").mkdir(parents=True)
+
+
+def test_spark_tables_are_mirrored_with_their_rows_types_and_the_duckdb_column_order(tmp_path: Path) -> None:
+    tables, warehouse = tmp_path / "tables", tmp_path / "working.duckdb"
+    _spark_layout(tables)
+    assert {p.parent.name for p in parquet_files(tables / "marts.db" / "counts")} == {
+        "street_code=0101", "street_code=01%2F02", "street_code=__HIVE_DEFAULT_PARTITION__"}
+    with duckdb.connect(str(warehouse)) as con:  # a previous build's table fixes the column order
+        con.execute("create schema marts; create table marts.plain (d date, k integer)")
+    asked: list[list[str]] = []
+
+    def catalog(relations):  # type: ignore[no-untyped-def]
+        asked.append([r.name for r in relations])
+        return {"nodes": {"model.p.nothing": {"columns": {
+            "street_code": {"name": "street_code", "type": "string", "index": 3},
+            "total": {"name": "total", "type": "decimal(38,2)", "index": 1},
+            "months": {"name": "months", "type": "array<date>", "index": 2}}}}}
+
+    result = mirror_relations(warehouse, tables, [
+        Relation("model.p.counts", "marts", "counts", ("street_code", "n", "label", "amount")),
+        Relation("model.p.plain", "marts", "plain"),
+        Relation("model.p.nothing", "marts", "nothing"),
+    ], catalog)
+    assert (result.tables, result.empty_from_catalog, result.rows) == (3, 1, 4)
+    assert asked == [["nothing"]]  # Spark is asked only about the table without files
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        def shape(table: str) -> list[tuple[str, str]]:
+            return con.execute("select column_name, data_type from duckdb_columns() where table_name = ? "
+                               "order by column_index", [table]).fetchall()
+
+        assert shape("counts") == [("street_code", "VARCHAR"), ("n", "BIGINT"), ("label", "VARCHAR"),
+                                   ("amount", "DECIMAL(18,2)")]
+        assert sorted(con.execute("select street_code, n from marts.counts").fetchall(), key=str) == [
+            ("01/02", 2), ("0101", 1), (None, 3)]  # never re-typed: '0101' keeps its zero
+        assert shape("plain") == [("d", "DATE"), ("k", "INTEGER")]
+        assert con.execute("select * from marts.plain").fetchall()[0][1] == 7
+        assert shape("nothing") == [("total", "DECIMAL(38,2)"), ("months", "DATE[]"), ("street_code", "VARCHAR")]
+
+
+def test_a_failing_mirror_leaves_the_working_file_as_it_was(tmp_path: Path) -> None:
+    tables, warehouse = tmp_path / "tables", tmp_path / "working.duckdb"
+    _spark_layout(tables)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema marts; create table marts.counts as select 42 as n")
+
+    def no_catalog(relations):  # type: ignore[no-untyped-def]
+        return {"nodes": {}}
+
+    with pytest.raises(MirrorError, match="nothing"):
+        mirror_relations(warehouse, tables, [Relation("model.p.counts", "marts", "counts"),
+                                             Relation("model.p.nothing", "marts", "nothing")], no_catalog)
+    with pytest.raises(MirrorError, match="no table directory"):
+        mirror_relations(warehouse, tables, [Relation("model.p.gone", "marts", "gone")], no_catalog)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select * from marts.counts").fetchall() == [(42,)]
+        assert con.execute("select count(*) from duckdb_tables() where table_name = 'plain'").fetchone() == (0,)
