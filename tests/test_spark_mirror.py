@@ -18,6 +18,7 @@ from pipelines.warehouse.spark_mirror import (
     duckdb_type,
     mirror_relations,
     parquet_files,
+    select_list,
     warehouse_engine,
 )
 
@@ -44,11 +45,21 @@ def test_the_engine_is_duckdb_unless_told_and_nothing_else() -> None:
         warehouse_engine({"UNION_WAREHOUSE_TARGET": "postgres"})
 
 
-def test_column_order_prefers_the_duckdb_table_then_the_documented_order() -> None:
+def test_column_order_is_the_first_candidate_naming_exactly_the_columns() -> None:
     spark = ["a", "c", "street_code"]  # Spark puts the partition column last
     assert column_order(spark, ["street_code", "a", "c"], []) == ["street_code", "a", "c"]
     assert column_order(spark, ["street_code", "a"], ["a", "street_code", "c"]) == ["a", "street_code", "c"]
-    assert column_order(spark, ["x"], ["a", "street_code"]) == spark  # neither names exactly these
+    assert column_order(spark, ["x"], ["a", "street_code"]) == spark  # none names exactly these
+    assert column_order(spark) == spark
+
+
+def test_the_select_list_of_compiled_spark_sql() -> None:
+    sql = ("with t as (select * from x) select a, upper(B) as b, street_code, `Weird` "
+           "from t where a > 1 union all select 1, 2, 3, 4")
+    assert select_list(sql) == ("a", "b", "street_code", "weird")
+    assert select_list("select * from t") == ()
+    assert select_list("select t.*, 1 as n from t") == ()
+    assert select_list("") == () and select_list("this is not sql ((") == ()
 
 
 def test_built_relations_are_the_tables_the_build_wrote() -> None:
@@ -60,10 +71,12 @@ def test_built_relations_are_the_tables_the_build_wrote() -> None:
         "model.p.failed": {"resource_type": "model", "name": "failed", "schema": "marts", "config": {"materialized": "table"}},
         "test.p.t": {"resource_type": "test", "name": "t", "schema": "marts", "config": {"materialized": "test"}},
     }}
-    results = {"results": [{"unique_id": u, "status": "success"} for u in ("model.p.m1", "model.p.eph", "seed.p.s", "test.p.t")]
-               + [{"unique_id": "model.p.failed", "status": "error"}]}
+    results = {"results": [{"unique_id": u, "status": "success", "compiled_code": "select 1 as a, 2 as b"}
+                           for u in ("model.p.m1", "model.p.eph", "test.p.t")]
+               + [{"unique_id": "seed.p.s", "status": "success", "compiled_code": None},
+                  {"unique_id": "model.p.failed", "status": "error"}]}
     assert built_relations(manifest, results) == [
-        Relation("model.p.m1", "marts", "m1", ("b", "a")), Relation("seed.p.s", "reference", "s")]
+        Relation("model.p.m1", "marts", "m1", ("b", "a"), ("a", "b")), Relation("seed.p.s", "reference", "s")]
     manifest["nodes"]["model.p.m1"]["config"]["materialized"] = "view"
     with pytest.raises(MirrorError, match="views"):
         built_relations(manifest, results)
@@ -96,8 +109,9 @@ def test_spark_tables_are_mirrored_with_their_rows_types_and_the_duckdb_column_o
     _spark_layout(tables)
     assert {p.parent.name for p in parquet_files(tables / "marts.db" / "counts")} == {
         "street_code=0101", "street_code=01%2F02", "street_code=__HIVE_DEFAULT_PARTITION__"}
-    with duckdb.connect(str(warehouse)) as con:  # a previous build's table fixes the column order
-        con.execute("create schema marts; create table marts.plain (d date, k integer)")
+    with duckdb.connect(str(warehouse)) as con:  # a previous build's tables, in another order
+        con.execute("create schema marts; create table marts.plain (d date, k integer); "
+                    "create table marts.nothing (street_code varchar, months date[], total decimal(38,2))")
     asked: list[list[str]] = []
 
     def catalog(relations):  # type: ignore[no-untyped-def]
@@ -108,9 +122,10 @@ def test_spark_tables_are_mirrored_with_their_rows_types_and_the_duckdb_column_o
             "months": {"name": "months", "type": "array<date>", "index": 2}}}}}
 
     result = mirror_relations(warehouse, tables, [
-        Relation("model.p.counts", "marts", "counts", ("street_code", "n", "label", "amount")),
-        Relation("model.p.plain", "marts", "plain"),
-        Relation("model.p.nothing", "marts", "nothing"),
+        Relation("model.p.counts", "marts", "counts", documented=("label", "n"),
+                 selected=("n", "street_code", "label", "amount")),
+        Relation("model.p.plain", "marts", "plain", selected=("d", "k")),
+        Relation("model.p.nothing", "marts", "nothing", selected=("total", "street_code")),
     ], catalog)
     assert (result.tables, result.empty_from_catalog, result.rows) == (3, 1, 4)
     assert asked == [["nothing"]]  # Spark is asked only about the table without files
@@ -119,13 +134,16 @@ def test_spark_tables_are_mirrored_with_their_rows_types_and_the_duckdb_column_o
             return con.execute("select column_name, data_type from duckdb_columns() where table_name = ? "
                                "order by column_index", [table]).fetchall()
 
-        assert shape("counts") == [("street_code", "VARCHAR"), ("n", "BIGINT"), ("label", "VARCHAR"),
+        assert shape("counts") == [("n", "BIGINT"), ("street_code", "VARCHAR"), ("label", "VARCHAR"),
                                    ("amount", "DECIMAL(18,2)")]
         assert sorted(con.execute("select street_code, n from marts.counts").fetchall(), key=str) == [
             ("01/02", 2), ("0101", 1), (None, 3)]  # never re-typed: '0101' keeps its zero
-        assert shape("plain") == [("d", "DATE"), ("k", "INTEGER")]
-        assert con.execute("select * from marts.plain").fetchall()[0][1] == 7
-        assert shape("nothing") == [("total", "DECIMAL(38,2)"), ("months", "DATE[]"), ("street_code", "VARCHAR")]
+        # not partitioned: the Parquet files have the select's order
+        assert shape("plain") == [("k", "INTEGER"), ("d", "DATE")]
+        assert con.execute("select k from marts.plain").fetchall() == [(7,)]
+        # empty: the select list does not name every column, the table already there does
+        assert shape("nothing") == [("street_code", "VARCHAR"), ("months", "DATE[]"), ("total", "DECIMAL(38,2)")]
+        assert con.execute("select count(*) from marts.nothing").fetchone() == (0,)
 
 
 def test_a_failing_mirror_leaves_the_working_file_as_it_was(tmp_path: Path) -> None:

@@ -14,10 +14,12 @@ table) with the rows of its Parquet files, and the later steps work unchanged:
 - rows read with ``read_parquet(..., hive_partitioning = true)``, partition values as
   text, never re-typed (``hive_types_autocast = false``; DuckDB decodes Hive's ``%XX``
   escapes and reads ``__HIVE_DEFAULT_PARTITION__`` as null);
-- column names and order as the DuckDB build has them: Spark moves partition columns
-  last, so the order is taken from the table already in the DuckDB file when it has the
-  same columns, else from the model's documented columns (the manifest) when they are
-  exactly the table's, else Spark's order;
+- column names and order as the DuckDB build has them, which is the order of the model's
+  select: a table Spark did not partition has it in its Parquet files; for a partitioned
+  one (Spark moves partition columns last) it is read from the select list of the SQL
+  the build ran (``compiled_code`` in ``run_results.json``, parsed with sqlglot), else
+  taken from the table already in the DuckDB file, else from the documented columns, each
+  only if it names exactly the table's columns (else Spark's order stands);
 - a table with no Parquet file (an empty partitioned table writes none) is created empty
   from Spark's own metadata (the ``catalog.json`` of ``dbt docs generate`` on the Spark
   target, asked only for those tables), its types mapped by :func:`duckdb_type`.
@@ -46,6 +48,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import sqlglot
+import sqlglot.errors
 
 ENGINE_ENV = "UNION_WAREHOUSE_TARGET"
 METHOD_ENV = "UNION_SPARK_METHOD"
@@ -77,13 +81,15 @@ def spark_tables_dir(data_dir: Path) -> Path:
 
 @dataclass(frozen=True)
 class Relation:
-    """A table the Spark build wrote: its dbt node, ``schema.name``, and its documented
-    columns in the YAML's order (lower case, as both engines store them)."""
+    """A table the Spark build wrote: its dbt node, ``schema.name``, the column names of
+    its SQL's select list in order (empty if not known: a seed, a ``*``) and its
+    documented columns in the YAML's order (all lower case, as both engines store them)."""
 
     unique_id: str
     schema: str
     name: str
     documented: tuple[str, ...] = ()
+    selected: tuple[str, ...] = ()
 
     @property
     def qualified(self) -> str:
@@ -94,7 +100,7 @@ def built_relations(manifest: Mapping[str, Any], run_results: Mapping[str, Any])
     """The tables a successful build wrote: the models, seeds and snapshots ``run_results``
     reports as done (ephemeral models have no table). A view cannot be mirrored from files
     and is refused."""
-    done = {r["unique_id"] for r in run_results.get("results", []) if r.get("status") == "success"}
+    done = {r["unique_id"]: r for r in run_results.get("results", []) if r.get("status") == "success"}
     out: list[Relation] = []
     views: list[str] = []
     for uid in sorted(done):
@@ -109,18 +115,33 @@ def built_relations(manifest: Mapping[str, Any], run_results: Mapping[str, Any])
             continue
         name = node.get("alias") or node["name"]
         documented = tuple(str(c).lower() for c in (node.get("columns") or {}))
-        out.append(Relation(uid, node["schema"].lower(), name.lower(), documented))
+        selected = select_list(done[uid].get("compiled_code") or node.get("compiled_code") or "")
+        out.append(Relation(uid, node["schema"].lower(), name.lower(), documented, selected))
     if views:
         raise MirrorError(f"views cannot be mirrored from Parquet files: {', '.join(views)}")
     return out
 
 
-def column_order(spark_columns: Sequence[str], existing: Sequence[str], documented: Sequence[str]) -> list[str]:
-    """The columns in the order of the DuckDB build: the table already in the working file
-    if it has exactly these columns, else the documented order if it names exactly these,
-    else Spark's (partition columns last)."""
+def select_list(sql: str) -> tuple[str, ...]:
+    """The output column names of a model's compiled Spark SQL, in order (lower case);
+    empty when they cannot be told (no SQL, a ``*``, an expression without a name)."""
+    if not sql.strip():
+        return ()
+    try:
+        names = sqlglot.parse_one(sql, read="spark").named_selects
+    except (sqlglot.errors.SqlglotError, ValueError):
+        return ()
+    if not names or any(not n or n == "*" for n in names):
+        return ()
+    return tuple(n.lower() for n in names)
+
+
+def column_order(spark_columns: Sequence[str], *candidates: Sequence[str]) -> list[str]:
+    """The columns in the DuckDB build's order: the first of ``candidates`` (the select
+    list, the table already in the working file, the documented columns) that names
+    exactly ``spark_columns``, else Spark's order (partition columns last)."""
     wanted = set(spark_columns)
-    for candidate in (existing, documented):
+    for candidate in candidates:
         if len(candidate) == len(spark_columns) and set(candidate) == wanted:
             return list(candidate)
     return list(spark_columns)
@@ -246,6 +267,10 @@ def _parquet_columns(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> l
     return [d[0].lower() for d in cursor.description]
 
 
+def _is_partitioned(table_dir: Path, files: Sequence[Path]) -> bool:
+    return any(len(f.relative_to(table_dir).parts) > 1 for f in files)
+
+
 @dataclass(frozen=True)
 class MirrorResult:
     tables: int
@@ -278,14 +303,16 @@ def mirror_relations(warehouse: Path, tables_dir: Path, relations: Iterable[Rela
             con.execute(f"create schema if not exists {_quote(schema)}")
         for r in relations:
             existing = _existing_columns(con, r)
+            candidates = (r.selected, existing, r.documented)
             if files[r.unique_id]:
                 spark_columns = _parquet_columns(con, files[r.unique_id])
-                con.execute(copy_statement(r, files[r.unique_id],
-                                           column_order(spark_columns, existing, r.documented)))
+                if not _is_partitioned(tables_dir / f"{r.schema}.db" / r.name, files[r.unique_id]):
+                    candidates = ()  # the Parquet files have the select's order
+                con.execute(copy_statement(r, files[r.unique_id], column_order(spark_columns, *candidates)))
                 rows += con.execute(f"select count(*) from {_quote(r.schema)}.{_quote(r.name)}").fetchone()[0]  # type: ignore[index]
             else:
                 typed = dict(catalog_columns(catalog, r.unique_id))
-                order = column_order(list(typed), existing, r.documented)
+                order = column_order(list(typed), *candidates)
                 con.execute(empty_statement(r, [(c, duckdb_type(typed[c])) for c in order]))
         con.execute("commit")
     return MirrorResult(len(relations), len(without_files), rows, round(time.perf_counter() - started, 2))
