@@ -114,20 +114,17 @@ def test_spark_tables_are_mirrored_with_their_rows_types_and_the_duckdb_column_o
                     "create table marts.nothing (street_code varchar, months date[], total decimal(38,2))")
     asked: list[list[str]] = []
 
-    def catalog(relations):  # type: ignore[no-untyped-def]
+    def describe(relations):  # type: ignore[no-untyped-def]
         asked.append([r.name for r in relations])
-        return {"nodes": {"model.p.nothing": {"columns": {
-            "street_code": {"name": "street_code", "type": "string", "index": 3},
-            "total": {"name": "total", "type": "decimal(38,2)", "index": 1},
-            "months": {"name": "months", "type": "array<date>", "index": 2}}}}}
+        return {"marts.nothing": [["total", "decimal(38,2)"], ["months", "array<date>"], ["street_code", "string"]]}
 
     result = mirror_relations(warehouse, tables, [
         Relation("model.p.counts", "marts", "counts", documented=("label", "n"),
                  selected=("n", "street_code", "label", "amount")),
         Relation("model.p.plain", "marts", "plain", selected=("d", "k")),
         Relation("model.p.nothing", "marts", "nothing", selected=("total", "street_code")),
-    ], catalog)
-    assert (result.tables, result.empty_from_catalog, result.rows) == (3, 1, 4)
+    ], describe)
+    assert (result.tables, result.empty_described, result.rows) == (3, 1, 4)
     assert asked == [["nothing"]]  # Spark is asked only about the table without files
     with duckdb.connect(str(warehouse), read_only=True) as con:
         def shape(table: str) -> list[tuple[str, str]]:
@@ -153,7 +150,7 @@ def test_a_failing_mirror_leaves_the_working_file_as_it_was(tmp_path: Path) -> N
         con.execute("create schema marts; create table marts.counts as select 42 as n")
 
     def no_catalog(relations):  # type: ignore[no-untyped-def]
-        return {"nodes": {}}
+        return {}
 
     with pytest.raises(MirrorError, match="nothing"):
         mirror_relations(warehouse, tables, [Relation("model.p.counts", "marts", "counts"),

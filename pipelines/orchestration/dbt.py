@@ -307,16 +307,27 @@ def unchanged_asset_keys(assets_def: dg.AssetsDefinition, ran: frozenset[str]) -
             if spec.metadata.get(DAGSTER_DBT_UNIQUE_ID_METADATA_KEY) not in ran}
 
 
-def spark_catalog(dbt: DbtCliResource, settings: Settings, target: Path, relations: Sequence[Relation],
-                  dbt_vars: str) -> dict[str, Any]:
-    """Spark's description of ``relations`` (``catalog.json`` of ``dbt docs generate`` on
-    the Spark target, asked for just those nodes; one more JVM start). The mirror needs it
-    for the tables Spark wrote no Parquet file for (an empty partitioned table)."""
-    select = " ".join(sorted({r.unique_id.split(".")[-1] for r in relations}))
+DESCRIBED = "DESCRIBED_RELATIONS "  # the line the describe_relations macro logs
+
+
+def spark_describe(dbt: DbtCliResource, settings: Settings, target: Path,
+                   relations: Sequence[Relation]) -> dict[str, list[list[str]]]:
+    """Spark's columns of ``relations`` (``{schema.table: [[column, type], ...]}``), from
+    the project's ``describe_relations`` macro (``dbt run-operation``, one more JVM
+    start). The mirror needs them for the tables Spark wrote no Parquet file for."""
+    args = json.dumps({"relations": sorted(r.qualified for r in relations)})
+    described: dict[str, list[list[str]]] | None = None
     with dbt_environment(settings):
-        dbt.cli(["docs", "generate", "--no-compile", "--select", select, "--vars", dbt_vars],
-                target_path=target, raise_on_error=True).wait()
-    return json.loads((target / "catalog.json").read_text(encoding="utf-8"))
+        # a target of its own: the build's run_results.json stays the build's
+        invocation = dbt.cli(["run-operation", "describe_relations", "--args", args],
+                             target_path=target.with_name(f"{target.name}-describe"), raise_on_error=True)
+        for event in invocation.stream_raw_events():  # read to the end: dbt's exit is checked there
+            message = str((event.raw_event.get("info") or {}).get("msg") or "")
+            if message.startswith(DESCRIBED):
+                described = json.loads(message[len(DESCRIBED):])
+    if described is None:
+        raise RuntimeError("dbt run-operation describe_relations logged no description")
+    return described
 
 
 class WarehouseBuildConfig(dg.Config):
@@ -403,10 +414,10 @@ def build_dbt_assets(project: DbtProject = DBT_PROJECT) -> dg.AssetsDefinition:
             target = build_target_path(settings, project)
             mirrored = mirror_spark_build(
                 settings.data_dir, settings.warehouse_path, target,
-                lambda relations: spark_catalog(dbt, settings, target, relations, dbt_vars))
+                lambda relations: spark_describe(dbt, settings, target, relations))
             context.log.info(
                 f"mirrored {mirrored.tables} Spark tables ({mirrored.rows} rows; "
-                f"{mirrored.empty_from_catalog} empty, typed from Spark's catalog) into the working "
+                f"{mirrored.empty_described} empty, typed from Spark's describe) into the working "
                 f"DuckDB file in {mirrored.seconds} s")
         if invocation.is_successful():
             yield from left_out.rest()

@@ -21,8 +21,10 @@ table) with the rows of its Parquet files, and the later steps work unchanged:
   taken from the table already in the DuckDB file, else from the documented columns, each
   only if it names exactly the table's columns (else Spark's order stands);
 - a table with no Parquet file (an empty partitioned table writes none) is created empty
-  from Spark's own metadata (the ``catalog.json`` of ``dbt docs generate`` on the Spark
-  target, asked only for those tables), its types mapped by :func:`duckdb_type`.
+  from Spark's own metadata: ``describe`` of just those tables, through the project's
+  ``describe_relations`` macro (``dbt run-operation``, one more JVM start; dbt's
+  ``catalog.json`` names an array type without its element type), the types mapped by
+  :func:`duckdb_type`.
 
 Only session mode is mirrored: the Parquet files must be on this machine. With a Thrift
 server (``UNION_SPARK_METHOD=thrift``) the tables live where the cluster puts them and
@@ -173,7 +175,7 @@ _SCALAR_TYPES = {
 
 
 def duckdb_type(spark_type: str) -> str:
-    """A Spark SQL type as Spark's metadata prints it (``describe``, dbt's catalog) -> the
+    """A Spark SQL type as Spark's metadata prints it (``describe``) -> the
     DuckDB type its Parquet column reads as: string -> VARCHAR, decimal(p,s) -> DECIMAL(p,s),
     timestamp_ntz -> TIMESTAMP, array<t> -> t[], map and struct likewise."""
     t = spark_type.strip()
@@ -200,13 +202,13 @@ def duckdb_type(spark_type: str) -> str:
     raise MirrorError(f"no DuckDB type for the Spark type {spark_type!r}")
 
 
-def catalog_columns(catalog: Mapping[str, Any], unique_id: str) -> list[tuple[str, str]]:
-    """``[(column, Spark type)]`` of one node in ``catalog.json``, in Spark's order."""
-    node = catalog.get("nodes", {}).get(unique_id)
-    if node is None or not node.get("columns"):
-        raise MirrorError(f"Spark's catalog does not describe {unique_id}")
-    columns = sorted(node["columns"].values(), key=lambda c: int(c.get("index") or 0))
-    return [(str(c["name"]).lower(), str(c["type"])) for c in columns]
+def described_columns(described: Mapping[str, Sequence[Sequence[str]]], relation: Relation) -> list[tuple[str, str]]:
+    """``[(column, Spark type)]`` of ``relation`` in Spark's ``describe`` (the
+    ``describe_relations`` macro's ``{schema.table: [[column, type], ...]}``), in its order."""
+    columns = described.get(relation.qualified)
+    if not columns:
+        raise MirrorError(f"Spark did not describe {relation.qualified}")
+    return [(str(name).lower(), str(spark_type)) for name, spark_type in columns]
 
 
 def _quote(identifier: str) -> str:
@@ -274,20 +276,21 @@ def _is_partitioned(table_dir: Path, files: Sequence[Path]) -> bool:
 @dataclass(frozen=True)
 class MirrorResult:
     tables: int
-    empty_from_catalog: int
+    empty_described: int
     rows: int
     seconds: float
 
 
-CatalogReader = Callable[[Sequence[Relation]], Mapping[str, Any]]
+# relations -> {schema.table: [[column, Spark type], ...]}
+Describer = Callable[[Sequence[Relation]], Mapping[str, Sequence[Sequence[str]]]]
 
 
 def mirror_relations(warehouse: Path, tables_dir: Path, relations: Iterable[Relation],
-                     read_catalog: CatalogReader) -> MirrorResult:
+                     describe: Describer) -> MirrorResult:
     """Replace each of ``relations`` in the DuckDB file ``warehouse`` with its Spark table
     under ``tables_dir`` (``<schema>.db/<name>/``), all in one transaction.
-    ``read_catalog`` is called once, only if some table has no Parquet file, with those
-    relations, and returns Spark's ``catalog.json`` describing at least them."""
+    ``describe`` is called once, only if some table has no Parquet file, with those
+    relations, and returns Spark's columns of at least them."""
     started = time.perf_counter()
     relations = list(relations)
     files = {r.unique_id: parquet_files(tables_dir / f"{r.schema}.db" / r.name) for r in relations}
@@ -295,7 +298,7 @@ def mirror_relations(warehouse: Path, tables_dir: Path, relations: Iterable[Rela
     for r in without_files:
         if not (tables_dir / f"{r.schema}.db" / r.name).is_dir():
             raise MirrorError(f"Spark has no table directory for {r.qualified} under {tables_dir}")
-    catalog = read_catalog(without_files) if without_files else {}
+    described = describe(without_files) if without_files else {}
     rows = 0
     with duckdb.connect(str(warehouse)) as con:
         con.execute("begin")
@@ -311,14 +314,14 @@ def mirror_relations(warehouse: Path, tables_dir: Path, relations: Iterable[Rela
                 con.execute(copy_statement(r, files[r.unique_id], column_order(spark_columns, *candidates)))
                 rows += con.execute(f"select count(*) from {_quote(r.schema)}.{_quote(r.name)}").fetchone()[0]  # type: ignore[index]
             else:
-                typed = dict(catalog_columns(catalog, r.unique_id))
+                typed = dict(described_columns(described, r))
                 order = column_order(list(typed), *candidates)
                 con.execute(empty_statement(r, [(c, duckdb_type(typed[c])) for c in order]))
         con.execute("commit")
     return MirrorResult(len(relations), len(without_files), rows, round(time.perf_counter() - started, 2))
 
 
-def mirror_spark_build(data_dir: Path, warehouse: Path, target_path: Path, read_catalog: CatalogReader,
+def mirror_spark_build(data_dir: Path, warehouse: Path, target_path: Path, describe: Describer,
                        environ: Mapping[str, str] = os.environ) -> MirrorResult:
     """Mirror what the build whose artifacts are in ``target_path`` (``manifest.json``,
     ``run_results.json``) wrote on Spark into the working DuckDB file ``warehouse``."""
@@ -332,4 +335,4 @@ def mirror_spark_build(data_dir: Path, warehouse: Path, target_path: Path, read_
     manifest = json.loads((target_path / "manifest.json").read_text(encoding="utf-8"))
     run_results = json.loads((target_path / "run_results.json").read_text(encoding="utf-8"))
     relations = built_relations(manifest, run_results)
-    return mirror_relations(warehouse, spark_tables_dir(data_dir), relations, read_catalog)
+    return mirror_relations(warehouse, spark_tables_dir(data_dir), relations, describe)
