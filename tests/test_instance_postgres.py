@@ -8,11 +8,10 @@ CLI manages is pointed at it the way an operator does, with ``UNION_DAGSTER_POST
 1. a process runs a job that claims the ``warehouse_writer`` pool slot and sleeps;
 2. ``union-warehouse run`` runs the whole pipeline in its own process: it ingests, then
    its writer steps wait for the slot the other process holds;
-3. that process is killed (SIGKILL: its run stays "started", its slot claimed) and new
-   files land in the drop zone;
+3. that process is killed (SIGKILL: its run stays "started", its slot claimed);
 4. ``dagster-daemon run`` starts: its ``reclaim_dead_runs`` sensor marks the killed run
-   failed and frees the slot (the CLI run's writer steps then go on), and its
-   ``inbox_sensor`` turns the new files into a run, which the run queue holds while the
+   failed and frees the slot (the CLI run's writer steps then go on); new files land in
+   the drop zone, and its ``inbox_sensor`` turns them into a run, which the run queue holds while the
    CLI run (tagged ``union/exclusive=pipeline``) is in progress and the daemon then
    launches in a run worker. The CLI run publishes; the daemon's run is followed until its
    worker has ingested the new files and holds the writer slot, then stopped with the
@@ -301,24 +300,23 @@ def shared(postgres: Postgres, tmp_path_factory: pytest.TempPathFactory) -> Iter
                                     240, "the CLI's run", cli)
                 seconds["cli_run_created"] = time.monotonic() - started
 
-                # 2. the daemon starts meanwhile (it takes longer to come up than the CLI run
-                # takes to ingest: its first reclaim tick then finds the writer dead; were it
-                # quicker, its next tick, a minute later, would)
+                # 2. past its own reclaiming (before the run and under the pipeline lock), the
+                # CLI run ingests its files; its writer steps then wait for the slot
+                _wait_for(lambda: _step_done(instance, cli_run.run_id, "ingest_submissions"), 240,
+                          "the CLI run's ingestion", cli)
+                seconds["cli_ingested"] = time.monotonic() - started
+
+                # 3. the writer dies holding its slot; then the daemon starts (after the CLI run
+                # ingested: its inbox sensor finds nothing pending yet, and its first
+                # reclaim_dead_runs tick finds the writer dead), fails the run and frees the slot
+                victim.send_signal(signal.SIGKILL)
+                victim.wait(timeout=30)
+                claimed_after_kill = _claimed(instance)
                 with (logs / "daemon.log").open("wb") as out:
                     daemon = subprocess.Popen(
                         [str(BIN / "dagster-daemon"), "run", "-m", "pipelines.definitions"], cwd=ROOT,
                         env={**env, "DAGSTER_HOME": str(home)}, stdout=out, stderr=subprocess.STDOUT,
                         start_new_session=True)
-                # past its own reclaiming (before the run and under the pipeline lock): ingested
-                _wait_for(lambda: _step_done(instance, cli_run.run_id, "ingest_submissions"), 240,
-                          "the CLI run's ingestion", cli)
-                seconds["cli_ingested"] = time.monotonic() - started
-
-                # 3. the writer dies holding its slot; the CLI run's writer steps wait for it,
-                # until the daemon's reclaim_dead_runs sensor fails the run and frees the slot
-                victim.send_signal(signal.SIGKILL)
-                victim.wait(timeout=30)
-                claimed_after_kill = _claimed(instance)
                 _wait_for(lambda: instance.get_run_by_id(victim_run.run_id).status == dg.DagsterRunStatus.FAILURE,
                           240, "the daemon's reclaim_dead_runs sensor to fail the killed run", daemon)
                 seconds["daemon_reclaimed"] = time.monotonic() - started
@@ -335,6 +333,9 @@ def shared(postgres: Postgres, tmp_path_factory: pytest.TempPathFactory) -> Iter
                                                     None), 120, "the inbox sensor's run", daemon)
                 claimed_by_worker = _wait_for(lambda: _claimed(instance) or None, 300,
                                               "the daemon's run worker to claim the writer slot", daemon)
+                for run in instance.get_runs():  # which run is which, should an assertion below fail
+                    print(f"run {run.run_id} job={run.job_name} status={run.status.value} "
+                          f"trigger={run.tags.get('union/trigger')} parent={run.parent_run_id}")
                 seconds["sensor_run_holds_the_slot"] = time.monotonic() - started
         except BaseException:
             for name in ("cli.out", "daemon.log"):
