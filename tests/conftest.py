@@ -2,6 +2,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import __main__
+
+# An xdist worker's main module is `python -c ...`: no __file__, no __spec__. pyspark (which
+# Great Expectations imports when it is installed) takes such a main module for its own
+# doctest runner and calls sys.exit() at import (pyspark/sql/connect/utils.py), killing
+# the worker during collection. The pipeline's processes (console scripts, `python -m`)
+# have one; the test workers are given a name.
+if getattr(__main__, "__spec__", None) is None and not hasattr(__main__, "__file__"):
+    __main__.__file__ = "<pytest-xdist worker>"
+
 import pytest
 
 from pipelines.config import Settings
