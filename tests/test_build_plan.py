@@ -12,6 +12,7 @@ from pipelines.orchestration.dbt import prepare_manifest
 from pipelines.warehouse.build_plan import (
     AS_OF_KEY,
     AUDIT_KEY,
+    ENGINE_KEY,
     FULL_SCAN_TAG,
     PII_KEY_KEY,
     PROJECT_KEY,
@@ -102,6 +103,17 @@ def test_full_scan_tests_wait_for_a_full_build(graph: DbtGraph) -> None:
 def test_a_full_build_when_nothing_can_be_assumed(graph, previous, current, full_refresh, reason) -> None:  # type: ignore[no-untyped-def]
     plan = plan_build(graph, previous, current, full_refresh=full_refresh)
     assert plan.full and reason in plan.reason and plan.excluded == ()
+
+
+def test_switching_engines_is_a_full_build(graph: DbtGraph) -> None:
+    """DuckDB -> Spark and back: the working file then holds the other engine's tables,
+    rebuilt whole. A record from before the engine was recorded is a DuckDB build's."""
+    spark = {**inputs(), ENGINE_KEY: "spark"}
+    plan = plan_build(graph, inputs(), spark)
+    assert plan.full and not plan.full_refresh and "engine" in plan.reason
+    assert plan_build(graph, spark, {**inputs(), ENGINE_KEY: "duckdb"}).full
+    assert not plan_build(graph, inputs(), {**inputs(), ENGINE_KEY: "duckdb"}).full
+    assert not plan_build(graph, spark, {**spark, "members": "f1"}).full
 
 
 def test_a_new_hashing_key_rebuilds_the_incremental_models_from_scratch(graph: DbtGraph) -> None:

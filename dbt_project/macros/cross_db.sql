@@ -412,3 +412,19 @@
 {% macro spark__float_literal(text) -%}
     cast({{ text }} as double)
 {%- endmacro %}
+
+
+{# a sum typed as DuckDB types it, `scale` the decimal places of `expr`: DuckDB widens the
+   sum of a decimal(p, s) to decimal(38, s) and of integers to hugeint (a 38-digit
+   integer, which leaves DuckDB through Arrow as decimal(38, 0)); Spark to decimal(p + 10,
+   s) and bigint. Where the type reaches the published file (the indicator values, hashed
+   for the determinism gate), Spark's sum is cast to the 38 digits #}
+{% macro wide_sum(expr, scale=0) -%}
+    {{ return(adapter.dispatch('wide_sum', 'union_warehouse')(expr, scale)) }}
+{%- endmacro %}
+{% macro default__wide_sum(expr, scale) -%}
+    sum({{ expr }})
+{%- endmacro %}
+{% macro spark__wide_sum(expr, scale) -%}
+    cast(sum({{ expr }}) as decimal(38, {{ scale }}))
+{%- endmacro %}

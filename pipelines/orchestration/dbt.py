@@ -47,6 +47,7 @@ from pipelines.quality.verdicts import unchecked
 from pipelines.warehouse import build_state
 from pipelines.warehouse.bootstrap import ensure_dbt_inputs
 from pipelines.warehouse.build_plan import DbtGraph, plan_build
+from pipelines.warehouse.spark_mirror import SPARK, Relation, mirror_spark_build, warehouse_engine
 
 from .resources import AsOf, UnionPaths
 
@@ -306,6 +307,29 @@ def unchanged_asset_keys(assets_def: dg.AssetsDefinition, ran: frozenset[str]) -
             if spec.metadata.get(DAGSTER_DBT_UNIQUE_ID_METADATA_KEY) not in ran}
 
 
+DESCRIBED = "DESCRIBED_RELATIONS "  # the line the describe_relations macro logs
+
+
+def spark_describe(dbt: DbtCliResource, settings: Settings, target: Path,
+                   relations: Sequence[Relation]) -> dict[str, list[list[str]]]:
+    """Spark's columns of ``relations`` (``{schema.table: [[column, type], ...]}``), from
+    the project's ``describe_relations`` macro (``dbt run-operation``, one more JVM
+    start). The mirror needs them for the tables Spark wrote no Parquet file for."""
+    args = json.dumps({"relations": sorted(r.qualified for r in relations)})
+    described: dict[str, list[list[str]]] | None = None
+    with dbt_environment(settings):
+        # a target of its own: the build's run_results.json stays the build's
+        invocation = dbt.cli(["run-operation", "describe_relations", "--args", args],
+                             target_path=target.with_name(f"{target.name}-describe"), raise_on_error=True)
+        for event in invocation.stream_raw_events():  # read to the end: dbt's exit is checked there
+            message = str((event.raw_event.get("info") or {}).get("msg") or "")
+            if message.startswith(DESCRIBED):
+                described = json.loads(message[len(DESCRIBED):])
+    if described is None:
+        raise RuntimeError("dbt run-operation describe_relations logged no description")
+    return described
+
+
 class WarehouseBuildConfig(dg.Config):
     """``full_refresh``: rebuild every model from scratch, the incremental member
     snapshots included (the nightly rebuild); otherwise incremental models only add
@@ -351,7 +375,8 @@ def build_dbt_assets(project: DbtProject = DBT_PROJECT) -> dg.AssetsDefinition:
         variables = build_vars(as_of.date())
         dbt_vars = json.dumps(variables, ensure_ascii=False)
         whole = _selects_every_node(context)
-        inputs = build_state.current_inputs(settings, variables, project.project_dir, _PROJECT_INPUTS)
+        engine = warehouse_engine()
+        inputs = build_state.current_inputs(settings, variables, project.project_dir, _PROJECT_INPUTS, engine)
         exclude: list[str] = []
         full_refresh = config.full_refresh
         unchanged: set[dg.AssetKey] = set()
@@ -383,6 +408,17 @@ def build_dbt_assets(project: DbtProject = DBT_PROJECT) -> dg.AssetsDefinition:
                 yield event
                 if isinstance(event, dg.Output | dg.AssetMaterialization):
                     fault_point("dbt.materialized")  # crash-safety tests: kill mid-build
+        if invocation.is_successful() and engine == SPARK:
+            # the later steps read the working DuckDB file: it gets the tables Spark built
+            # (one transaction); if that fails the step fails and no build is recorded
+            target = build_target_path(settings, project)
+            mirrored = mirror_spark_build(
+                settings.data_dir, settings.warehouse_path, target,
+                lambda relations: spark_describe(dbt, settings, target, relations))
+            context.log.info(
+                f"mirrored {mirrored.tables} Spark tables ({mirrored.rows} rows; "
+                f"{mirrored.empty_described} empty, typed from Spark's describe) into the working "
+                f"DuckDB file in {mirrored.seconds} s")
         if invocation.is_successful():
             yield from left_out.rest()
         if whole and invocation.is_successful():

@@ -21,7 +21,8 @@ next build compares and runs only:
   (uniqueness over the tens of millions of member rows; they run in full builds).
 
 A full build (all nodes) whenever the warehouse holds no record of a completed build,
-the as-of date or the project's files differ, or ``--full-refresh`` is asked for; a
+the as-of date, the project's files or the engine (DuckDB or Spark) differ, or
+``--full-refresh`` is asked for; a
 full refresh (the incremental models rebuilt from scratch too) when the ID-hashing key
 changed, since every stored member hash was made with the other one.
 Pure functions over the manifest; the I/O (reading and writing the record, hashing the
@@ -53,6 +54,9 @@ PROJECT_KEY = "_project"
 AS_OF_KEY = "_as_of_date"
 PII_KEY_KEY = "_pii_key"  # a fingerprint of the ID-hashing key, never the key
 AUDIT_KEY = "_audit"  # the ledger's bytes and the verdict and problems files
+ENGINE_KEY = "_engine"  # the engine dbt built on: duckdb | spark (UNION_WAREHOUSE_TARGET)
+# a record made before the engine was recorded is of a DuckDB build
+DEFAULT_ENGINE = "duckdb"
 
 
 @dataclass(frozen=True)
@@ -198,6 +202,11 @@ def plan_build(graph: DbtGraph, previous: Mapping[str, str] | None, current: Map
     for key, what in ((AS_OF_KEY, "as-of date"), (PROJECT_KEY, "dbt project")):
         if previous.get(key) != current.get(key):
             return BuildPlan(True, f"the {what} changed since the last build")
+    # the other engine's tables were not built from the same inputs: the working file holds
+    # one engine's tables (a Spark build mirrors its own into it), rebuilt whole on a switch
+    if previous.get(ENGINE_KEY, DEFAULT_ENGINE) != current.get(ENGINE_KEY, DEFAULT_ENGINE):
+        return BuildPlan(True, f"the warehouse engine changed since the last build "
+                               f"({previous.get(ENGINE_KEY, DEFAULT_ENGINE)} -> {current.get(ENGINE_KEY, DEFAULT_ENGINE)})")
     datasets = {k for k in current if not k.startswith("_")} | {k for k in previous if not k.startswith("_")}
     changed = frozenset(d for d in datasets if previous.get(d) != current.get(d))
     return plan_incremental(graph, changed, previous.get(AUDIT_KEY) != current.get(AUDIT_KEY))
@@ -240,8 +249,9 @@ def key_fingerprint(pii_key: str) -> str:
 
 
 def build_inputs(as_of: str, project: str, datasets: Mapping[str, str], pii_key: str,
-                 audit: str = "") -> dict[str, str]:
-    out = {AS_OF_KEY: as_of, PROJECT_KEY: project, PII_KEY_KEY: key_fingerprint(pii_key), **datasets}
+                 audit: str = "", engine: str = DEFAULT_ENGINE) -> dict[str, str]:
+    out = {AS_OF_KEY: as_of, PROJECT_KEY: project, PII_KEY_KEY: key_fingerprint(pii_key),
+           ENGINE_KEY: engine, **datasets}
     if audit:
         out[AUDIT_KEY] = audit
     return out

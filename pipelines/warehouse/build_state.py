@@ -1,8 +1,8 @@
 """What a completed warehouse build was built from, kept in the warehouse itself.
 
 The record lives in the working DuckDB file (``pipeline_state.warehouse_build_inputs``,
-one row per key: the as-of date, the dbt project's fingerprint and one fingerprint per
-dataset), so it goes wherever the file goes: a deleted or replaced warehouse has no
+one row per key: the as-of date, the dbt project's fingerprint, the engine and one
+fingerprint per dataset), so it goes wherever the file goes: a deleted or replaced warehouse has no
 record and gets a full build. It is written only after a build of every dbt node that
 succeeded, and is not published to analysts.
 """
@@ -22,6 +22,7 @@ from pipelines.ingest.ledger import LedgerEntry, Status, read_ledger
 from pipelines.quality.verdicts import results_path
 
 from .build_plan import (
+    DEFAULT_ENGINE,
     STATE_SCHEMA,
     STATE_TABLE,
     build_inputs,
@@ -40,10 +41,10 @@ def describe_submission(settings: Settings, entry: LedgerEntry) -> str:
 
 
 def current_inputs(settings: Settings, dbt_vars: Mapping[str, Any], project_dir: Path,
-                   project_inputs: Iterable[str]) -> dict[str, str]:
-    """What a build with ``dbt_vars`` would be built from. The vars other than the as-of
-    date (the warning rules' parameters) count as part of the project: changing them
-    rebuilds everything."""
+                   project_inputs: Iterable[str], engine: str = DEFAULT_ENGINE) -> dict[str, str]:
+    """What a build with ``dbt_vars`` on ``engine`` would be built from. The vars other
+    than the as-of date (the warning rules' parameters) count as part of the project:
+    changing them rebuilds everything."""
     loaded = [e for e in read_ledger(settings.ledger_path) if e.status == Status.LOADED and e.dataset]
     datasets = dataset_fingerprints((e.dataset, describe_submission(settings, e)) for e in loaded)  # type: ignore[misc]
     other_vars = json.dumps({k: v for k, v in dbt_vars.items() if k != "as_of_date"}, sort_keys=True,
@@ -51,7 +52,7 @@ def current_inputs(settings: Settings, dbt_vars: Mapping[str, Any], project_dir:
     project = hashlib.sha256(
         f"{project_fingerprint(project_dir, project_inputs)}|{other_vars}".encode()).hexdigest()
     return build_inputs(str(dbt_vars["as_of_date"]), project, datasets, settings.pii_key,
-                        audit_fingerprint(settings))
+                        audit_fingerprint(settings), engine)
 
 
 def audit_fingerprint(settings: Settings) -> str:

@@ -33,8 +33,8 @@ district_measures as (
         district.district_code as area_code,
         period_type,
         period_start,
-        sum(numerator) as numerator,
-        sum(denominator) as denominator
+        {{ wide_sum('numerator', 2) }} as numerator,
+        {{ wide_sum('denominator', 2) }} as denominator
     from street_measures
     cross join district
     group by all
@@ -192,7 +192,8 @@ input_quality as (
     select indicator_code, street_code as area_code, included, with_warnings, left_out
     from input_submissions
     union all
-    select indicator_code, any_value(district.district_code), sum(included), sum(with_warnings), sum(left_out)
+    select indicator_code, any_value(district.district_code), {{ wide_sum('included') }},
+        {{ wide_sum('with_warnings') }}, {{ wide_sum('left_out') }}
     from input_submissions
     cross join district
     group by indicator_code
