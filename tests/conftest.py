@@ -11,8 +11,7 @@ from pipelines.config import Settings
 # started first, they overlap with each other and with the quick modules, instead of
 # one of them starting last and leaving a worker idle at the end.
 LONG_FIRST = (
-    "test_spark_pipeline.py",  # two whole runs side by side, one on Spark: 8 minutes on 2 cores, 15 when they are busy
-    "test_spark_warehouse.py",  # one Spark JVM, two builds: about 11 minutes on 2 cores
+    "test_spark.py",  # two whole runs side by side, one on Spark, then incremental on Spark
     "test_state_faults.py",
     "test_crash_safety.py",
     "test_run_exclusive.py",

@@ -1,7 +1,7 @@
 """The mirror of a Spark build into the working DuckDB file (pipelines/warehouse/spark_mirror.py),
 without Spark: table directories laid out as Spark writes them (Parquet part files, Hive
 partition directories, ``_SUCCESS`` and ``.crc`` files beside them), made here with DuckDB.
-The whole path, on Spark, is tests/test_spark_pipeline.py."""
+The whole path, on Spark, is tests/test_spark.py."""
 
 from __future__ import annotations
 

@@ -47,7 +47,13 @@ from pipelines.quality.verdicts import unchecked
 from pipelines.warehouse import build_state
 from pipelines.warehouse.bootstrap import ensure_dbt_inputs
 from pipelines.warehouse.build_plan import DbtGraph, plan_build
-from pipelines.warehouse.spark_mirror import SPARK, Relation, mirror_spark_build, warehouse_engine
+from pipelines.warehouse.spark_mirror import (
+    ENGINE_ENV,
+    SPARK,
+    Relation,
+    mirror_spark_build,
+    warehouse_engine,
+)
 
 from .resources import AsOf, UnionPaths
 
@@ -96,10 +102,11 @@ def dbt_resource(project: DbtProject = DBT_PROJECT) -> DbtCliResource:
 
 
 @contextmanager
-def dbt_environment(settings: Settings | None = None) -> Iterator[None]:
+def dbt_environment(settings: Settings | None = None, engine: str | None = None) -> Iterator[None]:
     """Environment of a dbt subprocess: the repository on PYTHONPATH, telemetry off, and
-    with ``settings`` the data directory. Never the ID-hashing key: the hashes are made at
-    landing (pipelines/ingest/pii_columns.py). Restored afterwards."""
+    with ``settings`` the data directory; with ``engine``, that engine rather than the
+    configured one (``UNION_WAREHOUSE_TARGET``). Never the ID-hashing key: the hashes are
+    made at landing (pipelines/ingest/pii_columns.py). Restored afterwards."""
     wanted: dict[str, str] = {
         "PYTHONPATH": os.pathsep.join(
             p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p
@@ -108,6 +115,8 @@ def dbt_environment(settings: Settings | None = None) -> Iterator[None]:
     }
     if settings is not None:
         wanted["UNION_DATA_DIR"] = str(Path(settings.data_dir).resolve())
+    if engine is not None:
+        wanted[ENGINE_ENV] = engine
     saved = {k: os.environ.get(k) for k in wanted}
     os.environ.update(wanted)
     try:

@@ -1,0 +1,343 @@
+"""The warehouse on Apache Spark (issue 17): one module, one district, the whole path.
+
+``union-warehouse run`` with ``UNION_WAREHOUSE_TARGET=spark`` builds the models on Spark,
+mirrors the tables into the working DuckDB file (pipelines/warehouse/spark_mirror.py),
+and every later step (asset checks, indicator gates, publish, alerts, the dbt docs page,
+exports) runs on that file as on a DuckDB build. The module runs it and a DuckDB run of
+the same input side by side (the crash-safety tests' small district, three streets,
+defects included, copied byte for byte into two data directories), then shows:
+
+- the published warehouse, the analysts' one interface, is the same: every table equal
+  after sorting, the columns that differ between any two runs (run ids, wall-clock times,
+  code_version) aside;
+- every table of every layer of the working file (reference, staging, intermediate,
+  marts, audit, indicators, warnings) holds the same rows, compared as multisets after
+  normalising how values differ in type between the engines (DuckDB sums integers into
+  HUGEINT, Spark into BIGINT; sums of doubles may differ in the last bits);
+- Spark left nothing outside the data directory;
+- incremental models on Spark equal a full refresh on Spark: one street corrects its
+  latest members list, the pipeline lands the correction, and dbt on Spark builds the
+  member models incrementally (the partitions of the streets to rebuild overwritten, see
+  macros/incremental_rebuild_scope.sql) and then with ``--full-refresh``.
+
+The runs' JVMs live in their own processes. The incremental part runs dbt in this process
+(``dbtRunner``; dbt-spark's session method runs Spark inside the dbt process) and reads
+the tables through that same SparkSession, the module's one JVM here, stopped when the
+module ends (a second process could not open the Derby metastore while this one holds it,
+and reading the Parquet files directly would bypass the metastore's idea of which
+partitions are live).
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime
+import decimal
+import math
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from pipelines.config import Settings
+from pipelines.ingest.ledger import Status, read_ledger
+from pipelines.ingest.process import ingest_pending
+from pipelines.orchestration.dbt import dbt_environment
+from pipelines.quality.runner import QualityRunner, blocked_submissions, check_pending
+from pipelines.warehouse.build_plan import ENGINE_KEY
+from pipelines.warehouse.build_state import STATE_TABLE, read_recorded
+
+from . import test_crash_safety
+from .test_crash_safety import CliRun, fresh_copy, table_digests
+from .test_dbt_incremental import SELECT as MEMBER_SELECT
+from .test_dbt_models import DBT_DIR, ROOT
+from .test_state_faults import EXCLUDE
+
+pytestmark = pytest.mark.slow
+
+try:
+    import pyspark  # noqa: F401
+except ImportError:  # pragma: no cover - the README's test command installs the extra
+    pytest.skip("pyspark is not importable: install the `spark` extra (uv sync --extra spark)",
+                allow_module_level=True)
+
+SPARK_RUN_TIMEOUT_S = 1500  # JVM starts and some 400 dbt nodes on Spark, on 2 shared cores
+# the crash and state tests' volatile columns, and when the alerts were evaluated (those
+# tests compare alerts.alert_runs by what each run adds; here each side has one run)
+VOLATILE = EXCLUDE | {"evaluated_at"}
+SCHEMAS = ("reference", "staging", "intermediate", "marts", "audit", "indicators", "warnings")
+MEMBER_TABLES = ("staging.stg_members", "intermediate.int_member_snapshots", "marts.dim_member",
+                 "marts.dim_member_history", "marts.fct_member_changes", "marts.fct_membership_counts")
+
+Rows = collections.Counter[tuple[Any, ...]]
+Tables = dict[str, tuple[list[str], Rows]]
+
+
+# --- the two runs ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliRun]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(test_crash_safety, "RUN_TIMEOUT_S", SPARK_RUN_TIMEOUT_S)
+        patch.delenv("UNION_SPARK_METHOD", raising=False)
+        patch.setenv("UNION_WAREHOUSE_TARGET", "spark")
+        spark = CliRun.start(fresh_copy(tmp_path_factory, "spark_run"))
+        patch.setenv("UNION_WAREHOUSE_TARGET", "duckdb")
+        duck = CliRun.start(fresh_copy(tmp_path_factory, "duckdb_run"))
+        started = time.perf_counter()
+        assert duck.wait() == 0, duck.tail()
+        assert spark.wait() == 0, spark.tail()
+    print(f"\nDuckDB run {duck.seconds:.0f} s, Spark run {spark.seconds:.0f} s (side by side; "
+          f"{time.perf_counter() - started:.0f} s after both started)")
+    return {"duckdb": duck, "spark": spark}
+
+
+def test_the_spark_run_built_on_spark_and_ran_every_later_step(runs: dict[str, CliRun]) -> None:
+    spark, duck = runs["spark"].settings, runs["duckdb"].settings
+    # the Spark run did build on Spark, and recorded it (a switch of engine is a full build)
+    assert any((spark.data_dir / "warehouse" / "spark" / "tables" / "marts.db").iterdir())
+    assert (spark.data_dir / "warehouse" / "spark" / "metastore_db").is_dir()
+    assert (spark.data_dir / "warehouse" / "spark" / "scratch").is_dir()  # Spark's block files, not in /tmp
+    assert not (duck.data_dir / "warehouse" / "spark").exists()
+    assert (read_recorded(spark.warehouse_path) or {}).get(ENGINE_KEY) == "spark"
+    assert (read_recorded(duck.warehouse_path) or {}).get(ENGINE_KEY) == "duckdb"
+    for settings in (spark, duck):  # the steps after publish ran too
+        assert (settings.reports_dir / "dbt_docs" / "index.html").stat().st_size > 0
+        assert list(settings.exports_dir.glob("indicators_*.xlsx"))
+    # nothing of Spark's (metastore, Derby log, default warehouse) outside the data directory
+    for stray in ("metastore_db", "derby.log", "spark-warehouse"):
+        assert not (DBT_DIR / stray).exists() and not (Path.cwd() / stray).exists(), stray
+
+
+def test_a_spark_run_publishes_what_a_duckdb_run_publishes(runs: dict[str, CliRun]) -> None:
+    duck, spark = runs["duckdb"].settings.published_path, runs["spark"].settings.published_path
+    on_duckdb = table_digests(duck, VOLATILE)
+    on_spark = table_digests(spark, VOLATILE)
+    assert sorted(on_spark) == sorted(on_duckdb)
+    assert len(on_duckdb) > 30 and sum(rows for rows, _ in on_duckdb.values()) > 10_000  # not an empty district
+    differing = sorted(t for t in on_duckdb if on_duckdb[t] != on_spark[t])
+    assert not differing, _published_differences(duck, spark, differing)
+
+
+def test_every_table_of_every_layer_is_equal_on_spark_and_duckdb(runs: dict[str, CliRun]) -> None:
+    duck = working_tables(runs["duckdb"].settings.warehouse_path)
+    spark = working_tables(runs["spark"].settings.warehouse_path)
+    assert {name.split(".")[0] for name in duck} == set(SCHEMAS)
+    for name in ("marts.dim_member", "marts.fct_member_changes", "indicators.indicator_values",
+                 "warnings.warning_findings", "audit.quarantine", "audit.row_reconciliation"):
+        assert sum(duck[name][1].values()) > 0, f"{name} is empty: the comparison would prove little"
+    assert differences(duck, spark) == {}
+
+
+# --- incremental on Spark -------------------------------------------------------------------
+
+
+class SparkDbt:
+    """dbt on Spark in this process: the module's one JVM (dbt-spark's session method)."""
+
+    def __init__(self, settings: Settings) -> None:
+        from dbt.cli.main import dbtRunner
+
+        self.runner = dbtRunner()
+        self.target = settings.data_dir.parent / "target-spark-incremental"
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, label: str, *args: str) -> None:
+        started = time.perf_counter()
+        result = self.runner.invoke([
+            *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
+            "--target-path", str(self.target), "--log-path", str(self.target / "logs"), "--quiet",
+            "--vars", '{"as_of_date": "2015-12-31"}',
+        ])
+        self.seconds[label] = round(time.perf_counter() - started, 1)
+        failed = [f"{r.node.name}: {r.status}: {r.message}" for r in (result.result or [])
+                  if str(r.status) in ("error", "fail", "runtime error")]
+        assert result.success and not failed, result.exception or failed
+
+
+@pytest.fixture(scope="module")
+def spark_dbt(runs: dict[str, CliRun]) -> Iterator[SparkDbt]:
+    settings = runs["spark"].settings
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("UNION_WAREHOUSE_TARGET", "spark")
+        patch.delenv("UNION_SPARK_METHOD", raising=False)
+        try:
+            with dbt_environment(settings):
+                yield SparkDbt(settings)
+        finally:
+            stop_spark()
+
+
+def test_an_incremental_spark_build_equals_a_full_refresh(runs: dict[str, CliRun], spark_dbt: SparkDbt) -> None:
+    settings = runs["spark"].settings
+    # what the run built, as mirrored into its working file (all columns, as Spark has them)
+    before = working_tables(settings.warehouse_path, MEMBER_TABLES, exclude=set())
+    street = correct_latest_members_list(settings)
+
+    spark_dbt("spark_incremental", "run", "--select", MEMBER_SELECT)
+    incremental = spark_tables(MEMBER_TABLES)
+    spark_dbt("spark_full_refresh", "run", "--select", MEMBER_SELECT, "--full-refresh")
+    rebuilt = spark_tables(MEMBER_TABLES)
+    print(f"\nspark seconds: {spark_dbt.seconds}")
+
+    # the correction reached the member models (else the comparison proves nothing) ...
+    changed = differences(before, incremental)
+    assert "staging.stg_members" in changed and "marts.fct_member_changes" in changed, (street, changed)
+    # ... and what the incremental run left is what a rebuild from scratch gives
+    assert differences(incremental, rebuilt) == {}
+
+
+def correct_latest_members_list(settings: Settings) -> str:
+    """Send a street's latest accepted members list again (same date) without its last two
+    members, into the drop zone, and land and gate it with the pipeline. Returns the street."""
+    held = blocked_submissions(settings)
+    entries = [e for e in read_ledger(settings.ledger_path)
+               if e.dataset == "members" and e.status == Status.LOADED and e.sha256 not in held
+               and e.path.endswith((".csv", ".jsonl"))]
+    latest = max(entries, key=lambda e: (e.as_of_date or "", e.street_code))
+    source = settings.raw_dir / latest.path
+    data = source.read_bytes()
+    encoding = next(enc for enc in ("utf-8-sig", "gb18030") if _decodes(data, enc))
+    lines = data.decode(encoding).splitlines(keepends=True)
+    kept = [line for line in lines if line.strip()][:-2]
+    target = source.with_name(f"{source.stem}_correction{source.suffix}")
+    target.write_bytes("".join(kept).encode(encoding))
+    old = time.time() - 60  # not a file still being written
+    os.utime(target, (old, old))
+    new = ingest_pending(settings).entries
+    assert [e.status for e in new] == [Status.LOADED], [(e.status, e.error_code) for e in new]
+    check_pending(settings, QualityRunner(ROOT / "expectations"), "spark-test-2", datetime.date(2015, 12, 31))
+    assert new[0].sha256 not in blocked_submissions(settings)
+    return latest.street_code
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def stop_spark() -> None:
+    """Stop the session and the JVM this module started (pyspark would keep it to the end
+    of the process)."""
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession()
+    if session is not None:
+        session.stop()
+    gateway = SparkContext._gateway
+    if gateway is not None:
+        gateway.shutdown()
+        proc = getattr(gateway, "proc", None)
+        if proc is not None:
+            proc.kill()
+            proc.wait(timeout=30)
+        SparkContext._gateway = None
+        SparkContext._jvm = None
+
+
+# --- tables as both engines hand them over ----------------------------------------------------
+
+
+def normalise(value: Any) -> Any:
+    """One value, engine-neutral: numbers as floats of 12 significant digits, instants in
+    UTC, lists as tuples."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float | decimal.Decimal):
+        number = float(value)
+        return repr(number) if math.isnan(number) or math.isinf(number) else float(f"{number:.12g}")
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return value.astimezone(datetime.UTC).replace(tzinfo=None)
+    if isinstance(value, list | tuple):
+        return tuple(normalise(v) for v in value)
+    return value
+
+
+def as_rows(records: list[dict[str, Any]], columns: list[str]) -> Rows:
+    return collections.Counter(tuple(repr(normalise(r[c])) for c in columns) for r in records)
+
+
+def working_tables(path: Path, only: tuple[str, ...] = (), exclude: set[str] = VOLATILE) -> Tables:
+    """The dbt-built tables of a working DuckDB file (the build's bookkeeping aside; or
+    ``only`` those), the ``exclude`` columns (by default those that differ between any
+    two runs) set aside."""
+    out = {}
+    with duckdb.connect(str(path), read_only=True) as con:
+        names = con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            f"where table_schema in ({', '.join(repr(s) for s in SCHEMAS)}) and table_type = 'BASE TABLE'"
+        ).fetchall()
+        for (name,) in names:
+            if name == STATE_TABLE or (only and name not in only):
+                continue
+            cursor = con.execute(f"select * from {name}")
+            columns = [d[0] for d in cursor.description]
+            records = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+            kept = sorted(c for c in columns if c not in exclude)
+            out[name] = (kept, as_rows(records, kept))
+    return out
+
+
+def spark_tables(names: tuple[str, ...]) -> Tables:
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.builder.getOrCreate()
+    out = {}
+    for name in names:
+        frame = spark.table(name)
+        columns = sorted(frame.columns)
+        # through Arrow: instants keep their zone (collect() would give local wall-clock times)
+        out[name] = (columns, as_rows(frame.toArrow().to_pylist(), columns))
+    return out
+
+
+def differences(left: Tables, right: Tables) -> dict[str, str]:
+    """{table: what differs} over the tables of both sides (and those of only one)."""
+    out = {}
+    for name in sorted(set(left) | set(right)):
+        if name not in left or name not in right:
+            out[name] = "only on " + ("the left" if name in left else "the right")
+            continue
+        (lcols, lrows), (rcols, rrows) = left[name], right[name]
+        if lcols != rcols:
+            out[name] = f"columns differ: {sorted(set(lcols) ^ set(rcols))}"
+        elif lrows != rrows:
+            only_left, only_right = lrows - rrows, rrows - lrows
+            example = next(iter(only_left or only_right))
+            out[name] = (f"{sum(only_left.values())} rows only left, {sum(only_right.values())} only right, "
+                         f"e.g. {dict(zip(lcols, example, strict=True))}")
+    return out
+
+
+def _published_differences(left: Path, right: Path, tables: list[str]) -> dict[str, str]:
+    """For each table, what differs between the two published files: the column types,
+    or how many rows (without the volatile columns) only one side has, with an example."""
+    out = {}
+    with duckdb.connect(":memory:") as con:
+        con.execute("attach ? as l (read_only)", [str(left)])
+        con.execute("attach ? as r (read_only)", [str(right)])
+        for name in tables:
+            schema, table = name.split(".")
+            typed = {}
+            for side in ("l", "r"):
+                typed[side] = con.execute(
+                    "select column_name, data_type from duckdb_columns() where database_name = ? and schema_name = ? "
+                    "and table_name = ? order by column_index", [side, schema, table]).fetchall()
+            if typed["l"] != typed["r"]:
+                out[name] = f"columns differ: duckdb {typed['l']} spark {typed['r']}"
+                continue
+            kept = ", ".join(f'"{c}"' for c, _ in typed["l"] if c not in VOLATILE)
+            only = [con.execute(f'select {kept} from {a}."{schema}"."{table}" except all '
+                                f'select {kept} from {b}."{schema}"."{table}"').fetchall() for a, b in (("l", "r"), ("r", "l"))]
+            out[name] = (f"{len(only[0])} rows only on DuckDB, {len(only[1])} only on Spark; e.g. "
+                         f"{only[0][:1]} / {only[1][:1]}")
+    return out
