@@ -15,12 +15,14 @@ defects included, copied byte for byte into two data directories), then shows:
   normalising how values differ in type between the engines (DuckDB sums integers into
   HUGEINT, Spark into BIGINT; sums of doubles may differ in the last bits);
 - Spark left nothing outside the data directory;
-- incremental models on Spark equal a full refresh on Spark: one street corrects its
-  latest members list, the pipeline lands the correction, and dbt on Spark builds the
-  member models incrementally (the partitions of the streets to rebuild overwritten, see
-  macros/incremental_rebuild_scope.sql) and then with ``--full-refresh``.
+- the single-writer rule holds on Spark, and incremental models on Spark equal a full
+  refresh on Spark: one street corrects its latest members list, two runs start together
+  on the Spark data directory, one waits for the other, the correction is built
+  incrementally on Spark (the partitions of the streets to rebuild overwritten, see
+  macros/incremental_rebuild_scope.sql), and a ``--full-refresh`` of the member models
+  gives the same rows.
 
-The runs' JVMs live in their own processes. The incremental part runs dbt in this process
+The runs' JVMs live in their own processes. The full refresh runs dbt in this process
 (``dbtRunner``; dbt-spark's session method runs Spark inside the dbt process) and reads
 the tables through that same SparkSession, the module's one JVM here, stopped when the
 module ends (a second process could not open the Derby metastore while this one holds it,
@@ -35,6 +37,7 @@ import datetime
 import decimal
 import math
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,16 +48,15 @@ import pytest
 
 from pipelines.config import Settings
 from pipelines.ingest.ledger import Status, read_ledger
-from pipelines.ingest.process import ingest_pending
 from pipelines.orchestration.dbt import dbt_environment
-from pipelines.quality.runner import QualityRunner, blocked_submissions, check_pending
+from pipelines.quality.runner import blocked_submissions
 from pipelines.warehouse.build_plan import ENGINE_KEY
 from pipelines.warehouse.build_state import STATE_TABLE, read_recorded
 
 from . import test_crash_safety
 from .test_crash_safety import CliRun, fresh_copy, table_digests
 from .test_dbt_incremental import SELECT as MEMBER_SELECT
-from .test_dbt_models import DBT_DIR, ROOT
+from .test_dbt_models import DBT_DIR
 from .test_state_faults import EXCLUDE
 
 pytestmark = pytest.mark.slow
@@ -173,28 +175,56 @@ def spark_dbt(runs: dict[str, CliRun]) -> Iterator[SparkDbt]:
             stop_spark()
 
 
-def test_an_incremental_spark_build_equals_a_full_refresh(runs: dict[str, CliRun], spark_dbt: SparkDbt) -> None:
-    settings = runs["spark"].settings
-    # what the run built, as mirrored into its working file (all columns, as Spark has them)
+def test_two_spark_runs_on_one_data_dir_take_turns_and_build_incrementally(
+        runs: dict[str, CliRun], spark_dbt: SparkDbt) -> None:
+    """The single-writer rule on Spark: one street corrects its latest members list and
+    two ``union-warehouse run`` start together on the Spark run's data directory. One
+    waits for the other (one pipeline run at a time per data directory), so the Derby
+    metastore, which one process only may open, is never asked for twice; the correction
+    is landed once and built incrementally on Spark, and what that left equals a
+    ``--full-refresh`` of the member models on Spark."""
+    root, settings = runs["spark"].root, runs["spark"].settings
+    # what the first run built, as mirrored into its working file (all columns, as Spark has them)
     before = working_tables(settings.warehouse_path, MEMBER_TABLES, exclude=set())
-    street = correct_latest_members_list(settings)
+    stdout = root / "cli.stdout"
+    seen = stdout.stat().st_size
+    correction = write_corrected_members_list(settings)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(test_crash_safety, "RUN_TIMEOUT_S", SPARK_RUN_TIMEOUT_S)
+        patch.delenv("UNION_SPARK_METHOD", raising=False)
+        patch.setenv("UNION_WAREHOUSE_TARGET", "spark")
+        first, second = CliRun.start(root), CliRun.start(root)
+        assert first.wait() == 0, first.tail()
+        assert second.wait() == 0, second.tail()
+    print(f"\ntwo runs on one data directory: {first.seconds:.0f} s and {second.seconds:.0f} s")
 
-    spark_dbt("spark_incremental", "run", "--select", MEMBER_SELECT)
-    incremental = spark_tables(MEMBER_TABLES)
-    spark_dbt("spark_full_refresh", "run", "--select", MEMBER_SELECT, "--full-refresh")
-    rebuilt = spark_tables(MEMBER_TABLES)
-    print(f"\nspark seconds: {spark_dbt.seconds}")
+    said = stdout.read_bytes()[seen:].decode(errors="replace").splitlines()
+    waited = [line for line in said if line.startswith("waiting for run")]
+    assert len(waited) == 1, said  # one waited for the other
+    for run in (first, second):
+        assert "Another instance of Derby" not in run.tail(10**8)
+    # one run built the correction incrementally; the other found nothing left to build
+    plans = sorted(found.group(0) for run in (first, second) for line in run.tail(10**8).splitlines()
+                   if (found := re.search(r"(incremental build: |full build \().*", line)))
+    assert len(plans) == 2 and plans[0].startswith("incremental build: datasets changed since the last build: members;") \
+        and plans[1].startswith("incremental build: datasets changed since the last build: none;"), plans
+    landed = [e for e in read_ledger(settings.ledger_path) if e.path.endswith(correction.name)]
+    assert [e.status for e in landed] == [Status.LOADED]
+    assert landed[0].sha256 not in blocked_submissions(settings)
 
+    incremental = working_tables(settings.warehouse_path, MEMBER_TABLES, exclude=set())
     # the correction reached the member models (else the comparison proves nothing) ...
     changed = differences(before, incremental)
-    assert "staging.stg_members" in changed and "marts.fct_member_changes" in changed, (street, changed)
-    # ... and what the incremental run left is what a rebuild from scratch gives
-    assert differences(incremental, rebuilt) == {}
+    assert "staging.stg_members" in changed and "marts.fct_member_changes" in changed, changed
+    # ... and what the incremental build left is what a rebuild from scratch on Spark gives
+    spark_dbt("spark_full_refresh", "run", "--select", MEMBER_SELECT, "--full-refresh")
+    print(f"spark seconds: {spark_dbt.seconds}")
+    assert differences(incremental, spark_tables(MEMBER_TABLES)) == {}
 
 
-def correct_latest_members_list(settings: Settings) -> str:
-    """Send a street's latest accepted members list again (same date) without its last two
-    members, into the drop zone, and land and gate it with the pipeline. Returns the street."""
+def write_corrected_members_list(settings: Settings) -> Path:
+    """A street's latest accepted members list sent again (same date) without its last two
+    members, in the drop zone (the next run lands it)."""
     held = blocked_submissions(settings)
     entries = [e for e in read_ledger(settings.ledger_path)
                if e.dataset == "members" and e.status == Status.LOADED and e.sha256 not in held
@@ -209,11 +239,7 @@ def correct_latest_members_list(settings: Settings) -> str:
     target.write_bytes("".join(kept).encode(encoding))
     old = time.time() - 60  # not a file still being written
     os.utime(target, (old, old))
-    new = ingest_pending(settings).entries
-    assert [e.status for e in new] == [Status.LOADED], [(e.status, e.error_code) for e in new]
-    check_pending(settings, QualityRunner(ROOT / "expectations"), "spark-test-2", datetime.date(2015, 12, 31))
-    assert new[0].sha256 not in blocked_submissions(settings)
-    return latest.street_code
+    return target
 
 
 def _decodes(data: bytes, encoding: str) -> bool:
