@@ -94,8 +94,8 @@ def dbt_build(settings: Settings, engine: str, target: Path) -> dict[str, float]
     settings.warehouse_path.unlink(missing_ok=True)
     shutil.rmtree(settings.data_dir / "warehouse" / "spark", ignore_errors=True)
     shutil.rmtree(target, ignore_errors=True)
-    with dbt_environment(settings):
-        env = {**os.environ, "UNION_WAREHOUSE_TARGET": engine}
+    with dbt_environment(settings, engine=engine):
+        env = dict(os.environ)
     cmd = [dbt_executable(), "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
            "--target-path", str(target), "--log-path", str(target / "logs"),
            "--vars", json.dumps({"as_of_date": AS_OF}), "--quiet"]
@@ -114,15 +114,12 @@ def mirror(settings: Settings, target: Path) -> dict[str, float]:
     from pipelines.orchestration.dbt import dbt_resource, spark_describe
     from pipelines.warehouse.spark_mirror import mirror_spark_build
 
-    os.environ["UNION_WAREHOUSE_TARGET"] = "spark"
-    try:
+    with dbt_environment(settings, engine="spark"):
         started = time.perf_counter()
         done = mirror_spark_build(settings.data_dir, settings.warehouse_path, target,
                                   lambda relations: spark_describe(dbt_resource(), settings, target, relations))
-        return {"mirror_s": round(time.perf_counter() - started, 1), "mirrored_tables": done.tables,
-                "mirrored_rows": done.rows, "empty_described": done.empty_described}
-    finally:
-        os.environ.pop("UNION_WAREHOUSE_TARGET", None)
+    return {"mirror_s": round(time.perf_counter() - started, 1), "mirrored_tables": done.tables,
+            "mirrored_rows": done.rows, "empty_described": done.empty_described}
 
 
 def size_bytes(path: Path) -> int:
