@@ -188,7 +188,8 @@ def test_the_url_is_read_from_the_environment_never_written(tmp_path: Path) -> N
     assert text.startswith(base) and f"env: {POSTGRES_URL_ENV}" in text and PASSWORD not in text
     assert storage_kind(tmp_path) == "postgres"
     write_instance_yaml(tmp_path, ROOT / "dagster.yaml", {})  # the variable unset: SQLite again
-    assert written.read_text(encoding="utf-8") == base and storage_kind(tmp_path) == "sqlite"
+    assert written.read_text(encoding="utf-8") == instance_yaml(base, postgres=False, home=tmp_path)
+    assert "postgres" not in written.read_text(encoding="utf-8") and storage_kind(tmp_path) == "sqlite"
 
 
 @pytest.mark.parametrize(("yaml_text", "kind"), [

@@ -17,6 +17,7 @@ SQLAlchemy 2.1 reads a plain ``postgresql://`` as psycopg 3, which is not instal
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -45,10 +46,28 @@ def wants_postgres(environ: Mapping[str, str] = os.environ) -> bool:
     return bool(environ.get(POSTGRES_URL_ENV, "").strip())
 
 
-def instance_yaml(base: str, *, postgres: bool) -> str:
+SQLITE_EVENT_LOG = """
+# Written by union-warehouse: Dagster's SQLite event log, its files where Dagster keeps
+# them, with an open connection per database instead of one per event
+# (pipelines/orchestration/sqlite_event_log.py: 10-20 s of every run).
+event_log_storage:
+  module: pipelines.orchestration.sqlite_event_log
+  class: PooledSqliteEventLogStorage
+  config:
+    base_dir: {base_dir}
+"""
+
+
+def instance_yaml(base: str, *, postgres: bool, home: Path | None = None) -> str:
     """The managed instance's ``dagster.yaml``: the repository's (pools, run queue, run
-    monitoring), plus the PostgreSQL storage when asked for."""
-    return base.rstrip("\n") + "\n" + POSTGRES_STORAGE if postgres else base
+    monitoring), plus the PostgreSQL storage when asked for; otherwise, given the
+    instance's ``home``, the pooled SQLite event log in Dagster's place under it."""
+    if postgres:
+        return base.rstrip("\n") + "\n" + POSTGRES_STORAGE
+    if home is None:
+        return base
+    base_dir = json.dumps(str(Path(home).resolve() / "history" / "runs"), ensure_ascii=False)  # a YAML string
+    return base.rstrip("\n") + "\n" + SQLITE_EVENT_LOG.format(base_dir=base_dir)
 
 
 def write_instance_yaml(home: Path, base: Path, environ: Mapping[str, str] = os.environ) -> Path:
@@ -56,7 +75,7 @@ def write_instance_yaml(home: Path, base: Path, environ: Mapping[str, str] = os.
     should be (a rename: a daemon reading it never sees half a file)."""
     home.mkdir(parents=True, exist_ok=True)
     dst = home / "dagster.yaml"
-    text = instance_yaml(base.read_text(encoding="utf-8"), postgres=wants_postgres(environ))
+    text = instance_yaml(base.read_text(encoding="utf-8"), postgres=wants_postgres(environ), home=home)
     if not dst.exists() or dst.read_text(encoding="utf-8") != text:
         atomic_write_text(dst, text)
     return dst
