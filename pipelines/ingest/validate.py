@@ -565,7 +565,9 @@ _LONG_SCHEMA = {
 
 def _long(rows: pl.DataFrame, flagged: list[tuple[str, Check]]) -> pl.DataFrame:
     """One row per (row, failed check): row index, line, check order, column, code,
-    severity. Cheap: each check is one filter of a boolean column."""
+    severity. Cheap: each check that failed somewhere is one filter of a boolean column
+    (which ones is one pass; most files fail few checks or none)."""
+    failed = rows.select(pl.col(flag).any() for flag, _ in flagged).row(0) if rows.height and flagged else ()
     parts = [
         rows.lazy()
         .filter(pl.col(flag))
@@ -577,7 +579,8 @@ def _long(rows: pl.DataFrame, flagged: list[tuple[str, Check]]) -> pl.DataFrame:
             pl.lit(c.code, dtype=pl.String).alias("code"),
             pl.lit(c.severity.value, dtype=pl.String).alias("severity"),
         )
-        for order, (flag, c) in enumerate(flagged)
+        for order, ((flag, c), hit) in enumerate(zip(flagged, failed, strict=False))
+        if hit
     ]
     return pl.concat([pl.LazyFrame(schema=_LONG_SCHEMA), *parts]).collect()
 
