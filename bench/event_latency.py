@@ -247,7 +247,9 @@ def in_process_definitions():  # type: ignore[no-untyped-def]
     ``--executor in_process``: ``dagster dev -f bench/event_latency.py``)."""
     import dagster as dg
 
-    from pipelines.definitions import defs as project
+    from pipelines.definitions import defs
+
+    project = defs()
 
     return dg.Definitions(assets=project.assets, asset_checks=project.asset_checks, jobs=project.jobs,
                           sensors=project.sensors, schedules=project.schedules, resources=project.resources,

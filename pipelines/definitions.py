@@ -1,40 +1,22 @@
 """The project's one Dagster ``Definitions``: ``dagster dev -m pipelines.definitions``.
 
-Loading them reads the warning rule file (a bad one stops the load, naming the file and
-the place) and the prepared dbt manifest; it runs no dbt (``union-warehouse prepare``
-writes the manifest: :func:`pipelines.orchestration.dbt.prepared_manifest`)."""
+``defs`` is loaded lazily (``@dg.definitions``): importing this module costs little and
+imports neither dbt nor Great Expectations (a CLI subcommand, a test or a sensor module
+that only needs the job's name pays nothing for them). Loading the definitions, as a code
+server, a run worker or ``union-warehouse run`` does, reads the warning rule file (a bad
+one stops the load, naming the file and the place) and the prepared dbt manifest; it
+runs no dbt (``union-warehouse prepare`` writes the manifest:
+:func:`pipelines.orchestration.dbt.prepared_manifest`)."""
 
 from __future__ import annotations
 
 import dagster as dg
 
 import pipelines  # noqa: F401  (turns telemetry off before anything else)
-from pipelines.alerts import load_rules
 from pipelines.config import Settings
-from pipelines.orchestration.alerts import ALERTS_KEY, AlertSinks, alert_on_run_failure, alert_state
-from pipelines.orchestration.dbt import build_dbt_assets, dbt_resource
-from pipelines.orchestration.exports import (
-    indicator_exports,
-    monthly_export_job,
-    monthly_export_schedule,
-    nightly_rebuild_job,
-    nightly_rebuild_schedule,
-)
 from pipelines.orchestration.instance_config import relax_sqlite_instance_syncs
-from pipelines.orchestration.landing import ingest_submissions
-from pipelines.orchestration.publish import build_published_warehouse, indicator_gates
-from pipelines.orchestration.quality import quality_suites
-from pipelines.orchestration.receipts import street_receipts
-from pipelines.orchestration.reports import build_dbt_docs_asset
-from pipelines.orchestration.resources import AsOf, UnionPaths
-from pipelines.orchestration.run_lock import (
-    EXCLUSIVE_TAGS,
-    RESOURCE_KEY,
-    PipelineLock,
-    holds_pipeline_lock,
-)
-from pipelines.orchestration.run_recovery import build_reclaim_sensor, owner_tags
-from pipelines.orchestration.sensors import build_inbox_sensor
+from pipelines.orchestration.run_lock import EXCLUSIVE_TAGS, holds_pipeline_lock
+from pipelines.orchestration.run_recovery import owner_tags
 
 PIPELINE_JOB = "process_submissions_job"
 
@@ -70,6 +52,31 @@ quality_results_spec = dg.AssetSpec(
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     """Raises :class:`~pipelines.alerts.RuleFileError` on a bad rule file (fail fast: not
     at the first run's alert step) and ``ManifestNotPrepared`` without a current manifest."""
+    from pipelines.alerts import load_rules
+    from pipelines.orchestration.alerts import (
+        ALERTS_KEY,
+        AlertSinks,
+        alert_on_run_failure,
+        alert_state,
+    )
+    from pipelines.orchestration.dbt import build_dbt_assets, dbt_resource
+    from pipelines.orchestration.exports import (
+        indicator_exports,
+        monthly_export_job,
+        monthly_export_schedule,
+        nightly_rebuild_job,
+        nightly_rebuild_schedule,
+    )
+    from pipelines.orchestration.landing import ingest_submissions
+    from pipelines.orchestration.publish import build_published_warehouse, indicator_gates
+    from pipelines.orchestration.quality import quality_suites
+    from pipelines.orchestration.receipts import street_receipts
+    from pipelines.orchestration.reports import build_dbt_docs_asset
+    from pipelines.orchestration.resources import AsOf, UnionPaths
+    from pipelines.orchestration.run_lock import RESOURCE_KEY, PipelineLock
+    from pipelines.orchestration.run_recovery import build_reclaim_sensor
+    from pipelines.orchestration.sensors import build_inbox_sensor
+
     settings = settings or Settings.from_env()
     load_rules()
     models = build_dbt_assets()
@@ -98,4 +105,8 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     )
 
 
-defs = build_definitions()
+@dg.definitions
+def defs() -> dg.Definitions:
+    """What ``dagster dev -m pipelines.definitions`` (and every code server and run
+    worker) loads, from the environment's settings."""
+    return build_definitions()

@@ -133,7 +133,8 @@ def test_the_environment_picks_the_file(tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_a_bad_rule_file_stops_the_start_up(tmp_path: Path) -> None:
     """Loading the Dagster definitions (as ``dagster dev`` does) fails with the file and the
-    problem; importing the alert assets' module alone reads no rule file."""
+    problem; importing the alert assets' module, or the definitions' (whose loading is
+    lazy), reads no rule file."""
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         DEFAULT.replace("蓝: {drop_points: 15}", "蓝: {drop_point: 15}"), encoding="utf-8"
@@ -141,13 +142,13 @@ def test_a_bad_rule_file_stops_the_start_up(tmp_path: Path) -> None:
     env = {**os.environ, "UNION_WARNING_RULES": str(bad), "DAGSTER_HOME": str(tmp_path)}
     proc = subprocess.run(
         [sys.executable, "-c", "import pipelines.orchestration.alerts; print('imported', flush=True); "
-         "import pipelines.definitions"],
+         "import pipelines.definitions as d; print('definitions imported', flush=True); d.defs()"],
         cwd=REPO,
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
     )
-    assert proc.returncode != 0 and proc.stdout == "imported\n"
+    assert proc.returncode != 0 and proc.stdout == "imported\ndefinitions imported\n"
     assert "RuleFileError" in proc.stderr and str(bad) in proc.stderr
     assert "rules.W08.levels.蓝.drop_point: unknown metric" in proc.stderr

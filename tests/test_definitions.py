@@ -96,17 +96,30 @@ def test_the_instance_queues_runs_admits_one_writer_retries_and_monitors(tmp_pat
         assert instance.run_monitoring_settings["free_slots_after_run_end_seconds"] == 30
 
 
-def test_loading_the_definitions_does_not_load_great_expectations() -> None:
-    """Great Expectations takes about nine seconds to import: every CLI run, code
-    location, run worker and sensor tick paid it because the alerts read the quality
-    verdicts through the module that runs the suites. It is loaded only by the step
-    that validates."""
+def test_importing_the_definitions_imports_neither_great_expectations_nor_dbt() -> None:
+    """Every CLI subcommand, code server, run worker and sensor module that imports the
+    definitions paid for dbt (through dagster-dbt) and once for Great Expectations (about
+    nine seconds: the alerts read the quality verdicts through the module that runs the
+    suites). Importing loads neither: the definitions are built when Dagster loads them."""
+    heavy = ("great_expectations", "dbt", "dagster_dbt", "dbt_common", "pyspark")
     code = (
         "import sys, pipelines.definitions, pipelines.alerts, pipelines.cli;"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'great_expectations')[:3])"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_loading_the_definitions_does_not_load_great_expectations() -> None:
+    """Loading them (as a code server does) imports dbt, never Great Expectations: only
+    the step that validates does."""
+    code = (
+        "import sys, pipelines.definitions as d; d.defs();"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'great_expectations')[:3],"
+        " 'dagster_dbt' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[] True", out.stdout
 
 
 SPY_ON_PROCESSES = """
@@ -118,11 +131,12 @@ def spy(self, args, *rest, **kwargs):
     real_init(self, args, *rest, **kwargs)
 subprocess.Popen.__init__ = spy
 import pipelines.definitions
+pipelines.definitions.defs()  # loaded as a code server loads them
 print([a for a in started if "dbt" in a])
 """
 
 
-def test_importing_the_definitions_runs_no_dbt() -> None:
+def test_loading_the_definitions_runs_no_dbt() -> None:
     """With the manifest prepared (the test session prepares it, as ``union-warehouse
     prepare`` does), a code server, a run worker or a test loads the definitions by reading
     it: no dbt process starts."""
