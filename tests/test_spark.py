@@ -166,10 +166,9 @@ class SparkDbt:
 def spark_dbt(runs: dict[str, CliRun]) -> Iterator[SparkDbt]:
     settings = runs["spark"].settings
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("UNION_WAREHOUSE_TARGET", "spark")
         patch.delenv("UNION_SPARK_METHOD", raising=False)
         try:
-            with dbt_environment(settings):
+            with dbt_environment(settings, engine="spark"):
                 yield SparkDbt(settings)
         finally:
             stop_spark()
