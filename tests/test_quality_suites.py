@@ -110,3 +110,28 @@ def test_failing_examples_never_carry_personal_data(runner: QualityRunner) -> No
     for r in runner.validate(bad, ds, PARAMS):
         if r["column"] in ds.personal_columns:
             assert r["examples"] is None and r["observed_value"] is None
+
+
+def test_the_data_docs_are_rendered_again_only_when_something_new_is_on_them(tmp_path: Path) -> None:
+    """Rendering the suite pages costs every run seconds; a run that held nothing back,
+    with the suites unchanged, leaves the pages as they are."""
+    import shutil
+
+    suites = tmp_path / "suites"
+    shutil.copytree(ROOT / "expectations", suites)
+    docs = tmp_path / "docs"
+    index = QualityRunner(suites, docs).build_docs()
+    assert index is not None and index.exists() and (docs / "expectations" / "members.html").exists()
+    rendered = index.stat().st_mtime_ns
+    assert QualityRunner(suites, docs).build_docs() == index
+    assert index.stat().st_mtime_ns == rendered  # nothing new: not rendered again
+    members = suites / "members.json"
+    members.write_text(members.read_text(encoding="utf-8").replace("\n", "\n ", 1), encoding="utf-8")
+    QualityRunner(suites, docs).build_docs()
+    assert index.stat().st_mtime_ns > rendered  # a suite changed: its pages are rendered again
+    rendered = index.stat().st_mtime_ns
+    runner = QualityRunner(suites, docs)
+    d = get_dataset("members")
+    runner.document(landed(d, 3), d, PARAMS, run_name="held-back")
+    runner.build_docs()
+    assert index.stat().st_mtime_ns > rendered  # a held-back submission's page: the index again

@@ -14,6 +14,7 @@ named by its file reference (``LedgerEntry.file_ref``), never by the street's fi
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 import math
@@ -27,7 +28,7 @@ import polars as pl
 
 from pipelines.config import Settings
 from pipelines.contract import DATASETS_BY_NAME, Dataset
-from pipelines.files import atomic_write_parquet
+from pipelines.files import atomic_write_parquet, atomic_write_text
 from pipelines.ingest.ledger import LedgerEntry, Status, read_ledger
 
 from .suites import MIN_SNAPSHOT_RATIO
@@ -64,6 +65,14 @@ def parameters_for(
 
 
 DOCS_SITE = "union_warehouse"
+SUITES_MARKER = ".suites.sha256"  # in the docs folder: the suites its pages were rendered from
+
+
+def _suites_digest(suites_dir: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(suites_dir.glob("*.json")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 class QualityRunner:
@@ -76,6 +85,7 @@ class QualityRunner:
     def __init__(self, suites_dir: Path, docs_dir: Path | None = None) -> None:
         self.suites_dir = suites_dir
         self.docs_dir = docs_dir
+        self._documented = False  # a held-back submission's page was rendered
 
     @cached_property
     def _gx(self):  # type: ignore[no-untyped-def]
@@ -102,6 +112,7 @@ class QualityRunner:
         if self.docs_dir is None:
             return
         gx, ctx = self._gx
+        self._documented = True
         name = dataset.name
         try:
             checkpoint = ctx.checkpoints.get(name)
@@ -123,9 +134,16 @@ class QualityRunner:
         )
 
     def build_docs(self) -> Path | None:
-        """Write the suite pages and the index; returns the index page."""
+        """Write the suite pages and the index; returns the index page. Skipped (the
+        pages on disk are what it would write) when this runner documented no held-back
+        submission and the suites are those the pages were rendered from."""
         if self.docs_dir is None:
             return None
+        index = self.docs_dir / "index.html"
+        marker = self.docs_dir / SUITES_MARKER
+        digest = _suites_digest(self.suites_dir)
+        if not self._documented and index.exists() and marker.exists() and marker.read_text() == digest:
+            return index
         _, ctx = self._gx
         for path in sorted(self.suites_dir.glob("*.json")):
             try:
@@ -133,7 +151,8 @@ class QualityRunner:
             except Exception:  # noqa: BLE001
                 ctx.suites.add(self.suite(path.stem))
         ctx.build_data_docs(site_names=[DOCS_SITE])
-        return self.docs_dir / "index.html"
+        atomic_write_text(marker, digest)
+        return index
 
     @functools.cache  # noqa: B019 - one runner per run; suites are small
     def suite(self, dataset: str):  # type: ignore[no-untyped-def]
