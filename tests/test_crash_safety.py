@@ -32,7 +32,6 @@ import polars as pl
 import pytest
 
 from pipelines.config import Settings
-from pipelines.files import exclusive
 from pipelines.generate import MANIFEST_NAME, generate_district, load_manifest
 from pipelines.ingest.dropzone import list_inbox
 from pipelines.ingest.ledger import read_ledger
@@ -167,29 +166,14 @@ def runs_left_started(data_dir: Path) -> dict[str, list[str]]:
 _SHARED: dict[str, object] = {}
 
 
-def _session_dir(factory: pytest.TempPathFactory) -> Path:
-    """A folder the whole test session shares: under xdist, the workers' common parent."""
-    session = os.environ.get("PYTEST_XDIST_TESTRUNUID")
-    if session:
-        return factory.getbasetemp().parent / f"small-district-{session}"
-    return factory.getbasetemp() / "small-district"
-
-
 def district_input(factory: pytest.TempPathFactory) -> Path:
-    """``raw/`` of the small generated district, made once per session (under xdist, by the
-    first worker to need it: every copy has the same files with the same modification
-    times, so every run takes them in the same order)."""
+    """``raw/`` of the small generated district (cached for the session)."""
     if "input" not in _SHARED:
-        base = _session_dir(factory)
-        raw, done = base / "raw", base / "raw.done"
-        with exclusive(base.with_name(base.name + ".lock")):
-            if not done.exists():
-                shutil.rmtree(raw, ignore_errors=True)  # a worker that died half-way
-                generate_district(raw, scale=SCALE, seed=SEED, defects=True)
-                for street in (raw / "inbox").iterdir():
-                    if street.name not in STREETS:
-                        shutil.rmtree(street)
-                done.touch()
+        raw = factory.mktemp("district_input") / "raw"
+        generate_district(raw, scale=SCALE, seed=SEED, defects=True)
+        for street in (raw / "inbox").iterdir():
+            if street.name not in STREETS:
+                shutil.rmtree(street)
         _SHARED["input"] = raw
     return _SHARED["input"]  # type: ignore[return-value]
 
@@ -208,53 +192,11 @@ def landing_kill_point(settings: Settings, after: int = 20) -> int:
     return next(i for i, path in enumerate(order, start=1) if i >= after and path not in not_landing)
 
 
-@dataclass
-class FinishedRun:
-    """A ``union-warehouse run`` that ended with status 0, read as a :class:`CliRun` is."""
-
-    root: Path
-    seconds: float
-
-    @property
-    def settings(self) -> Settings:
-        return cli_settings(self.root)
-
-    @property
-    def stderr_path(self) -> Path:
-        return self.root / "run1.stderr"  # the only run in its root (CliRun.start names them)
-
-    def wait(self) -> int:
-        return 0
-
-    def tail(self) -> str:
-        return ""
-
-
-def clean_district_run(factory: pytest.TempPathFactory) -> FinishedRun:
-    """One uninterrupted run of the district, made once per test session and shared: the
-    crash chain here compares with it, the log test reads its logs, tests/test_spark.py
-    compares the Spark run with it and tests/test_state_faults.py starts from a copy of it
-    (none of them writes to it). Under xdist the workers share it: the first to need it
-    runs it, under a file lock in the session's common temporary folder, and the others
-    wait for it (each module had run its own: two minutes of every suite)."""
-    if "clean" in _SHARED:
-        return _SHARED["clean"]  # type: ignore[return-value]
-    raw = district_input(factory)
-    base = _session_dir(factory)
-    root, done = base / "clean_run", base / "clean_run.seconds"
-    with exclusive(base.with_name(base.name + ".clean.lock")):
-        if not done.exists():
-            shutil.rmtree(root, ignore_errors=True)  # a worker that died half-way
-            root.mkdir(parents=True)
-            shutil.copytree(raw, root / "raw")  # copy2: the same mtimes, the same order
-            with pytest.MonkeyPatch.context() as patch:  # on the embedded default, whoever asks
-                patch.delenv("UNION_WAREHOUSE_TARGET", raising=False)
-                patch.delenv("UNION_SPARK_METHOD", raising=False)
-                run = CliRun.start(root)
-                code = run.wait()
-            assert code == 0, run.tail()
-            done.write_text(f"{run.seconds}")
-    _SHARED["clean"] = FinishedRun(root, float(done.read_text()))
+def clean_district_run(factory: pytest.TempPathFactory) -> CliRun:
+    """One uninterrupted run of the district (started once per session, in the background:
+    the crash chain runs beside it; the log test reads its logs)."""
+    if "clean" not in _SHARED:
+        _SHARED["clean"] = CliRun.start(fresh_copy(factory, "clean_run"))
     return _SHARED["clean"]  # type: ignore[return-value]
 
 

@@ -54,7 +54,7 @@ from pipelines.warehouse.build_plan import ENGINE_KEY
 from pipelines.warehouse.build_state import STATE_TABLE, read_recorded
 
 from . import test_crash_safety
-from .test_crash_safety import CliRun, FinishedRun, clean_district_run, fresh_copy, table_digests
+from .test_crash_safety import CliRun, fresh_copy, table_digests
 from .test_dbt_incremental import SELECT as MEMBER_SELECT
 from .test_dbt_models import DBT_DIR
 from .test_state_faults import EXCLUDE
@@ -83,19 +83,19 @@ Tables = dict[str, tuple[list[str], Rows]]
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliRun | FinishedRun]:
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliRun]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(test_crash_safety, "RUN_TIMEOUT_S", SPARK_RUN_TIMEOUT_S)
         patch.delenv("UNION_SPARK_METHOD", raising=False)
         patch.setenv("UNION_WAREHOUSE_TARGET", "spark")
         spark = CliRun.start(fresh_copy(tmp_path_factory, "spark_run"))
+        patch.setenv("UNION_WAREHOUSE_TARGET", "duckdb")
+        duck = CliRun.start(fresh_copy(tmp_path_factory, "duckdb_run"))
         started = time.perf_counter()
-        # the session's clean DuckDB run of the same district (made beside this Spark run,
-        # or by another module meanwhile)
-        duck = clean_district_run(tmp_path_factory)
+        assert duck.wait() == 0, duck.tail()
         assert spark.wait() == 0, spark.tail()
-    print(f"\nDuckDB run {duck.seconds:.0f} s, Spark run {spark.seconds:.0f} s "
-          f"({time.perf_counter() - started:.0f} s after the Spark run started)")
+    print(f"\nDuckDB run {duck.seconds:.0f} s, Spark run {spark.seconds:.0f} s (side by side; "
+          f"{time.perf_counter() - started:.0f} s after both started)")
     return {"duckdb": duck, "spark": spark}
 
 

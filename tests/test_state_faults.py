@@ -30,7 +30,6 @@ from .test_crash_safety import (
     RUN_IDS,
     WALL_CLOCK,
     CliRun,
-    clean_district_run,
     cli_settings,
     fresh_copy,
     table_digests,
@@ -72,14 +71,12 @@ class Baseline:
 
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory: pytest.TempPathFactory) -> Baseline:
-    """The small district, run once (a copy of the session's clean run): every run after a
-    fault (nothing new to load) must publish the same tables. (A second clean run
-    publishes exactly these: checked when this fixture ran the district twice, which cost
-    a minute of every suite.)"""
-    clean = clean_district_run(tmp_path_factory)  # the session's, shared: this module works on a copy
-    root = tmp_path_factory.mktemp("state_faults")
-    for part in ("raw", "data"):
-        shutil.copytree(clean.root / part, root / part, symlinks=True)
+    """The small district, run once: every run after a fault (nothing new to load) must
+    publish the same tables. (A second clean run publishes exactly these: checked when
+    this fixture ran the district twice, which cost a minute of every suite.)"""
+    root = fresh_copy(tmp_path_factory, "state_faults")
+    run = CliRun.start(root)
+    assert run.wait() == 0, run.tail()
     settings = cli_settings(root)
     assert outbox_ids(settings), "the district should raise alerts"
     pristine = root.parent / "pristine_data"
