@@ -19,7 +19,7 @@ end before the next drop. Goals (issue 18): median drop → receipt at most 10 s
 publish at most 20 s.
 
 The breakdown comes from the instance's event log: the run's creation (sensor wait:
-the 2 s settle time, the sensor's 10 s interval, the daemon's loop), queue and launch of
+the 2 s settle time, the sensor's 3 s interval, the daemon's loop), queue and launch of
 the run worker, each step's own duration (``STEP_SUCCESS``) and the rest of the time
 between the run's start and the publish step's end (step worker processes starting,
 waiting for the writer pool). Writes ``bench/results/event_latency.json`` (with

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import threading
 import time
@@ -124,4 +123,3 @@ def test_healing_moves_the_files_aside_and_the_next_instance_starts_new(home: Pa
     again = _instance(home)
     again.store_event(_event(1))
     assert len(again.get_records_for_run(RUN).records) == 1
-    shutil.rmtree(home / "history")

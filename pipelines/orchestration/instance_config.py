@@ -49,7 +49,7 @@ def wants_postgres(environ: Mapping[str, str] = os.environ) -> bool:
 SQLITE_EVENT_LOG = """
 # Written by union-warehouse: Dagster's SQLite event log, its files where Dagster keeps
 # them, with an open connection per database instead of one per event
-# (pipelines/orchestration/sqlite_event_log.py: 10-20 s of every run).
+# (pipelines/orchestration/sqlite_event_log.py: 1.6 ms per event instead of 5.7 ms).
 event_log_storage:
   module: pipelines.orchestration.sqlite_event_log
   class: PooledSqliteEventLogStorage
