@@ -393,6 +393,12 @@ def test_profile_and_project_settings() -> None:
     for key in ("spark.sql.warehouse.dir", "spark.driver.extraJavaOptions"):
         assert "env_var('UNION_DATA_DIR'" in spark[key] and "/warehouse/spark" in spark[key]
     assert spark["spark.ui.enabled"] == "false" and spark["spark.sql.parquet.mergeSchema"] == "true"
+    # a Thrift server gets the same session settings, named as it applies them per session
+    thrift = profile["outputs"]["spark_thrift"]["server_side_parameters"]
+    assert all(key.startswith("set:hiveconf:") for key in thrift)
+    for key in ("spark.sql.timestampType", "spark.sql.session.timeZone", "spark.sql.sources.partitionOverwriteMode",
+                "spark.sql.parquet.outputTimestampType", "spark.sql.parquet.mergeSchema"):
+        assert str(thrift[f"set:hiveconf:{key}"]) == str(spark[key]), key
 
 
 @pytest.mark.slow

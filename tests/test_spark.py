@@ -3,9 +3,10 @@
 ``union-warehouse run`` with ``UNION_WAREHOUSE_TARGET=spark`` builds the models on Spark,
 mirrors the tables into the working DuckDB file (pipelines/warehouse/spark_mirror.py),
 and every later step (asset checks, indicator gates, publish, alerts, the dbt docs page,
-exports) runs on that file as on a DuckDB build. The module runs it and a DuckDB run of
-the same input side by side (the crash-safety tests' small district, three streets,
-defects included, copied byte for byte into two data directories), then shows:
+exports) runs on that file as on a DuckDB build. The module runs it, a DuckDB run and a
+run through a Spark Thrift server of the same input side by side (the crash-safety
+tests' small district, three streets, defects included, copied byte for byte into a data
+directory each), then shows:
 
 - the published warehouse, the analysts' one interface, is the same: every table equal
   after sorting, the columns that differ between any two runs (run ids, wall-clock times,
@@ -15,6 +16,10 @@ defects included, copied byte for byte into two data directories), then shows:
   normalising how values differ in type between the engines (DuckDB sums integers into
   HUGEINT, Spark into BIGINT; sums of doubles may differ in the last bits);
 - Spark left nothing outside the data directory;
+- the production path, dbt through a Spark Thrift server (``UNION_SPARK_METHOD=thrift``;
+  a real ``HiveThriftServer2`` from pyspark's jars, tests/spark_thrift.py), publishes the
+  same too, its tables mirrored from the server's warehouse directory, and the session
+  settings the models need reach each Thrift session from the profile;
 - the single-writer rule holds on Spark, and incremental models on Spark equal a full
   refresh on Spark: one street corrects its latest members list, two runs start together
   on the Spark data directory, one waits for the other, the correction is built
@@ -45,6 +50,7 @@ from typing import Any
 
 import duckdb
 import pytest
+import yaml
 
 from pipelines.config import Settings
 from pipelines.ingest.ledger import Status, read_ledger
@@ -54,6 +60,7 @@ from pipelines.warehouse.build_plan import ENGINE_KEY
 from pipelines.warehouse.build_state import STATE_TABLE, read_recorded
 
 from . import test_crash_safety
+from .spark_thrift import ThriftServer, thrift_server
 from .test_crash_safety import CliRun, fresh_copy, table_digests
 from .test_dbt_incremental import SELECT as MEMBER_SELECT
 from .test_dbt_models import DBT_DIR
@@ -83,7 +90,17 @@ Tables = dict[str, tuple[list[str], Rows]]
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliRun]:
+def thrift(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThriftServer]:
+    """A Spark Thrift server, as a cluster runs (started after the other runs: its JVM
+    starts while they run)."""
+    with thrift_server(tmp_path_factory.mktemp("thrift_server")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> dict[str, CliRun]:
+    """The district run three ways side by side: on Spark in session mode, on DuckDB, and
+    on a Spark Thrift server (started once the first two run)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(test_crash_safety, "RUN_TIMEOUT_S", SPARK_RUN_TIMEOUT_S)
         patch.delenv("UNION_SPARK_METHOD", raising=False)
@@ -92,11 +109,16 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliRun]:
         patch.setenv("UNION_WAREHOUSE_TARGET", "duckdb")
         duck = CliRun.start(fresh_copy(tmp_path_factory, "duckdb_run"))
         started = time.perf_counter()
+        server: ThriftServer = request.getfixturevalue("thrift")
+        for name, value in server.environ().items():
+            patch.setenv(name, value)
+        on_thrift = CliRun.start(fresh_copy(tmp_path_factory, "thrift_run"))
         assert duck.wait() == 0, duck.tail()
         assert spark.wait() == 0, spark.tail()
-    print(f"\nDuckDB run {duck.seconds:.0f} s, Spark run {spark.seconds:.0f} s (side by side; "
-          f"{time.perf_counter() - started:.0f} s after both started)")
-    return {"duckdb": duck, "spark": spark}
+        assert on_thrift.wait() == 0, on_thrift.tail()
+    print(f"\nDuckDB run {duck.seconds:.0f} s, Spark run {spark.seconds:.0f} s, Thrift run "
+          f"{on_thrift.seconds:.0f} s (side by side; {time.perf_counter() - started:.0f} s after the first started)")
+    return {"duckdb": duck, "spark": spark, "thrift": on_thrift}
 
 
 def test_the_spark_run_built_on_spark_and_ran_every_later_step(runs: dict[str, CliRun]) -> None:
@@ -134,6 +156,48 @@ def test_every_table_of_every_layer_is_equal_on_spark_and_duckdb(runs: dict[str,
                  "warnings.warning_findings", "audit.quarantine", "audit.row_reconciliation"):
         assert sum(duck[name][1].values()) > 0, f"{name} is empty: the comparison would prove little"
     assert differences(duck, spark) == {}
+
+
+# --- on a Spark Thrift server (UNION_SPARK_METHOD=thrift) ---------------------------------------
+
+
+def test_a_build_on_a_thrift_server_publishes_what_a_duckdb_run_publishes(
+        runs: dict[str, CliRun], thrift: ThriftServer) -> None:
+    """The production path: dbt builds on a Spark Thrift server (as a cluster's), the
+    pipeline mirrors the tables from the server's warehouse directory
+    (``UNION_SPARK_TABLES_DIR``), and the published and working warehouses equal DuckDB's."""
+    on_thrift, duck = runs["thrift"].settings, runs["duckdb"].settings
+    assert (read_recorded(on_thrift.warehouse_path) or {}).get(ENGINE_KEY) == "spark"
+    assert any((thrift.tables_dir / "marts.db").iterdir())  # the server wrote the tables ...
+    assert not (on_thrift.data_dir / "warehouse" / "spark").exists()  # ... no local Spark did
+    on_duckdb = table_digests(duck.published_path, VOLATILE)
+    served = table_digests(on_thrift.published_path, VOLATILE)
+    assert sorted(served) == sorted(on_duckdb)
+    differing = sorted(t for t in on_duckdb if on_duckdb[t] != served[t])
+    assert not differing, _published_differences(duck.published_path, on_thrift.published_path, differing)
+    assert differences(working_tables(duck.warehouse_path), working_tables(on_thrift.warehouse_path)) == {}
+
+
+def test_the_profiles_session_settings_reach_each_thrift_session(thrift: ThriftServer) -> None:
+    """The settings the project needs (timestamps without a zone, UTC, dynamic partition
+    overwrite for the incremental models) are the profile's, sent with each session: the
+    server was started without them, as a cluster's would be."""
+    from pyhive import hive
+
+    profile = yaml.safe_load((DBT_DIR / "profiles.yml").read_text(encoding="utf-8"))["union_warehouse"]
+    sent = profile["outputs"]["spark_thrift"]["server_side_parameters"]
+    connection = hive.connect(host=thrift.host, port=thrift.port, username="union_warehouse", auth="NONE",
+                              configuration=sent)
+    try:
+        cursor = connection.cursor()
+        for key, value in sent.items():
+            name = key.removeprefix("set:hiveconf:")
+            cursor.execute(f"set {name}")
+            assert cursor.fetchall() == [(name, str(value))], key
+    finally:
+        connection.close()
+    assert {k.removeprefix("set:hiveconf:") for k in sent} >= {
+        "spark.sql.timestampType", "spark.sql.session.timeZone", "spark.sql.sources.partitionOverwriteMode"}
 
 
 # --- incremental on Spark -------------------------------------------------------------------

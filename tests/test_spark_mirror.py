@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from pipelines.warehouse.spark_mirror import (
+    TABLES_DIR_ENV,
     MirrorError,
     Relation,
     built_relations,
@@ -19,6 +20,7 @@ from pipelines.warehouse.spark_mirror import (
     mirror_relations,
     parquet_files,
     select_list,
+    spark_tables_dir,
     warehouse_engine,
 )
 
@@ -160,3 +162,19 @@ def test_a_failing_mirror_leaves_the_working_file_as_it_was(tmp_path: Path) -> N
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select * from marts.counts").fetchall() == [(42,)]
         assert con.execute("select count(*) from duckdb_tables() where table_name = 'plain'").fetchone() == (0,)
+
+
+def test_the_tables_are_read_under_the_data_dir_in_session_mode_and_where_named_on_a_thrift_server(
+        tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert spark_tables_dir(data, {}) == data / "warehouse" / "spark" / "tables"
+    assert spark_tables_dir(data, {"UNION_SPARK_METHOD": "session"}) == data / "warehouse" / "spark" / "tables"
+    # a Thrift server's tables are in its own warehouse directory: the operator names it ...
+    with pytest.raises(MirrorError, match=TABLES_DIR_ENV):
+        spark_tables_dir(data, {"UNION_SPARK_METHOD": "thrift"})
+    # ... as this machine reads it (a mount that is not there is said so, not mirrored as empty)
+    with pytest.raises(MirrorError, match="no such directory"):
+        spark_tables_dir(data, {"UNION_SPARK_METHOD": "thrift", TABLES_DIR_ENV: str(tmp_path / "not-mounted")})
+    served = tmp_path / "cluster" / "warehouse"
+    served.mkdir(parents=True)
+    assert spark_tables_dir(data, {"UNION_SPARK_METHOD": "thrift", TABLES_DIR_ENV: str(served)}) == served

@@ -26,9 +26,11 @@ table) with the rows of its Parquet files, and the later steps work unchanged:
   ``catalog.json`` names an array type without its element type), the types mapped by
   :func:`duckdb_type`.
 
-Only session mode is mirrored: the Parquet files must be on this machine. With a Thrift
-server (``UNION_SPARK_METHOD=thrift``) the tables live where the cluster puts them and
-:func:`mirror_spark_build` refuses, naming the reason.
+The Parquet files must be readable here. In session mode they are under the data
+directory. With a Thrift server (``UNION_SPARK_METHOD=thrift``) they are in the cluster's
+``spark.sql.warehouse.dir``, which this machine reads at ``UNION_SPARK_TABLES_DIR`` (the
+same host, or a shared mount of the cluster's storage); without it
+:func:`mirror_spark_build` refuses, naming the variable.
 
 At national scale the mirror should not copy: the working file (or the published
 catalog) would hold *views* over the Parquet datasets (``read_parquet`` of each table's
@@ -55,6 +57,7 @@ import sqlglot.errors
 
 ENGINE_ENV = "UNION_WAREHOUSE_TARGET"
 METHOD_ENV = "UNION_SPARK_METHOD"
+TABLES_DIR_ENV = "UNION_SPARK_TABLES_DIR"  # a Thrift server's warehouse directory, as seen here
 DUCKDB = "duckdb"
 SPARK = "spark"
 ENGINES = (DUCKDB, SPARK)
@@ -73,9 +76,24 @@ def warehouse_engine(environ: Mapping[str, str] = os.environ) -> str:
     return engine
 
 
-def spark_tables_dir(data_dir: Path) -> Path:
-    """Where session-mode Spark keeps its tables (``spark.sql.warehouse.dir`` in profiles.yml)."""
-    return data_dir / "warehouse" / "spark" / "tables"
+def spark_tables_dir(data_dir: Path, environ: Mapping[str, str] = os.environ) -> Path:
+    """Where the Spark tables' files are read from: session mode keeps them under the data
+    directory (``spark.sql.warehouse.dir`` in profiles.yml); a Thrift server keeps them in
+    its own warehouse directory, which ``UNION_SPARK_TABLES_DIR`` names as this machine
+    sees it."""
+    method = environ.get(METHOD_ENV, "session") or "session"
+    if method == "session":
+        return data_dir / "warehouse" / "spark" / "tables"
+    named = environ.get(TABLES_DIR_ENV, "")
+    if not named:
+        raise MirrorError(
+            f"{METHOD_ENV}={method}: set {TABLES_DIR_ENV} to the Thrift server's warehouse directory "
+            "(spark.sql.warehouse.dir) as this machine reads it, so the built tables can be mirrored "
+            "into the working DuckDB file")
+    tables = Path(named)
+    if not tables.is_dir():
+        raise MirrorError(f"{TABLES_DIR_ENV}={named}: no such directory on this machine")
+    return tables
 
 
 # --- what to mirror -----------------------------------------------------------------------
@@ -327,12 +345,8 @@ def mirror_spark_build(data_dir: Path, warehouse: Path, target_path: Path, descr
     ``run_results.json``) wrote on Spark into the working DuckDB file ``warehouse``."""
     import json
 
-    method = environ.get(METHOD_ENV, "session") or "session"
-    if method != "session":
-        raise MirrorError(
-            f"{METHOD_ENV}={method}: the tables live on the Thrift server's cluster, and only a session-mode "
-            "build (Parquet files on this machine) can be mirrored into the working DuckDB file")
+    tables_dir = spark_tables_dir(data_dir, environ)
     manifest = json.loads((target_path / "manifest.json").read_text(encoding="utf-8"))
     run_results = json.loads((target_path / "run_results.json").read_text(encoding="utf-8"))
     relations = built_relations(manifest, run_results)
-    return mirror_relations(warehouse, spark_tables_dir(data_dir), relations, describe)
+    return mirror_relations(warehouse, tables_dir, relations, describe)
