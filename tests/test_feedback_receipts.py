@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.config import Settings
-from pipelines.contract import Dataset, get_dataset
+from pipelines.contract import DATASETS, Dataset, get_dataset
 from pipelines.feedback import receipts
 from pipelines.feedback.receipts import (
     PROBLEM_HEADERS,
@@ -198,10 +199,126 @@ def test_a_rejected_file_gets_a_receipt_with_its_one_reason(settings: Settings) 
     assert r["status"] == "rejected"
     assert r["reason"]["code"] == "file.missing_column" and r["reason"]["header"] == "身份证号"
     assert "缺少必填列「身份证号」" in r["reason"]["message_zh"]
+    assert r["reason"]["unknown_headers"] == ["证件"] and "「证件」" in r["reason"]["message_zh"]
     assert [(p["code"], p["line"]) for p in r["problems"]] == [("file.missing_column", None)]
     wb = openpyxl.load_workbook(receipt_paths(settings, ledger(settings)[0]).xlsx)
     facts = dict(row[:2] for row in wb[RECEIPT_SHEET].iter_rows(values_only=True) if row[0])
     assert facts["处理结果"].startswith("已退回") and "身份证号" in facts["说明"]
+
+
+def test_a_file_missing_three_columns_gets_one_receipt_naming_them_all(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """Issue 19: the clerk retyped one header of the template and deleted two columns.
+    One receipt names the three missing columns by their headers in the template, and
+    the header the template does not have, so the header is fixed in one go."""
+    ds = get_dataset("members")
+    [template] = write_templates(tmp_path / "tpl", dataset="members", street=A)
+    rows = valid_rows(ds, 3)
+    wb = openpyxl.load_workbook(io.BytesIO(fill(template, ds, rows)))
+    sheet = wb.worksheets[0]
+    shown = [c.value for c in sheet[1]]  # the headers as the template shows them
+    sheet.cell(row=1, column=shown.index("身份证号") + 1, value="证件号码")
+    for gone in sorted((shown.index("性别"), shown.index("入会日期")), reverse=True):
+        sheet.delete_cols(gone + 1)
+    buf = io.BytesIO()
+    wb.save(buf)
+    drop(settings, A, "members", "会员名单.xlsx", buf.getvalue())
+    ingest_pending(settings)
+    write_receipts(settings)
+
+    [entry] = ledger(settings)
+    assert (entry.status, entry.error_code, entry.error_column) == ("rejected", "file.missing_column", "id_number")
+    assert entry.error_columns == ["id_number", "gender", "join_date"]
+    assert entry.unknown_headers == ["证件号码"]
+    assert len(list((settings.receipts_dir / A).glob("*.json"))) == 1  # one receipt
+    r = receipt_of(settings, "会员名单.xlsx")
+    assert r["status"] == "rejected"
+    reason = r["reason"]
+    assert reason["headers"] == ["身份证号", "性别", "入会日期"]
+    assert set(reason["headers"]) <= set(shown)
+    assert reason["unknown_headers"] == ["证件号码"]
+    said = (
+        "缺少必填列「身份证号」、「性别」、「入会日期」，请按模板补齐后重新上报。"
+        "另外，表头中的「证件号码」不是模板中的列：如果是上面缺少的列写法不同，请改为模板中的表头；"
+        "如果是自行添加的列，可以保留（不会被读取）。"
+    )
+    assert reason["message_zh"] == said
+    assert [(p["line"], p["header"], p["code"]) for p in r["problems"]] == [
+        (None, "身份证号", "file.missing_column"),
+        (None, "性别", "file.missing_column"),
+        (None, "入会日期", "file.missing_column"),
+    ]
+    assert r["problems"][0]["message_zh"] == "缺少必填列「身份证号」，请按模板补齐后重新上报。"
+    # the clerk's spreadsheet says the same
+    book = openpyxl.load_workbook(receipt_paths(settings, entry).xlsx)
+    facts = dict(row[:2] for row in book[RECEIPT_SHEET].iter_rows(values_only=True) if row[0])
+    assert facts["处理结果"].startswith("已退回") and facts["说明"] == said
+    lines = list(book[PROBLEMS_SHEET].iter_rows(values_only=True))[1:]
+    assert [(line[1], line[2]) for line in lines] == [
+        ("身份证号", "file.missing_column"),
+        ("性别", "file.missing_column"),
+        ("入会日期", "file.missing_column"),
+    ]
+    # headers only, never a value of the file
+    text = receipt_paths(settings, entry).json.read_text(encoding="utf-8")
+    for row in rows:
+        assert row["member_id"] not in text and row["id_number"] not in text and row["name"] not in text
+
+
+def _submission(fmt: str, headers: list[str], rows: list[list[str | None]]) -> bytes:
+    """A file of ``rows`` under ``headers`` as a street sends it, in format ``fmt``."""
+    if fmt == "jsonl":
+        lines = (json.dumps(dict(zip(headers, row, strict=True)), ensure_ascii=False) for row in rows)
+        return "".join(line + "\n" for line in lines).encode()
+    if fmt == "xlsx":
+        wb = openpyxl.Workbook()
+        for row in [headers, *rows]:
+            wb.active.append(row)
+        buf = io.BytesIO()
+        wb.save(buf)
+        return buf.getvalue()
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([headers, *rows])
+    return out.getvalue().encode()
+
+
+UNKNOWN_HEADERS = ("备注", "联系人", "证件号码", "序号")
+
+
+def test_a_random_set_of_missing_columns_is_named_exactly_on_the_receipt(settings: Settings) -> None:
+    """Seeded: valid files of random datasets and formats, each without a random set of
+    its required columns and with random headers the template does not have. Each
+    receipt names exactly the missing columns (contract order, Chinese headers), and
+    exactly the unknown headers; the ledger records the same."""
+    rng = random.Random(19)
+    cases: dict[str, tuple[Dataset, list[str], list[str]]] = {}
+    for i in range(12):
+        ds = rng.choice(DATASETS)
+        required = [c.name for c in ds.required_columns]
+        dropped = set(rng.sample(required, rng.randint(1, len(required))))
+        unknown = rng.sample(UNKNOWN_HEADERS, rng.randint(0, 2))
+        kept = [c.name for c in ds.columns if c.name not in dropped]
+        headers = [ds.column(c).zh for c in kept] + unknown
+        rows = [[row[c] for c in kept] + ["x"] * len(unknown) for row in valid_rows(ds, 2)]
+        name = f"case{i}.{rng.choice(('csv', 'jsonl', 'xlsx'))}"
+        drop(settings, A, ds.name, name, _submission(name.rsplit(".", 1)[1], headers, rows))
+        cases[name] = (ds, [c for c in required if c in dropped], unknown)
+    ingest_pending(settings)
+    write_receipts(settings)
+
+    for name, (ds, missing, unknown) in cases.items():
+        entry = entry_of(settings, f"/{name}")
+        assert (entry.error_code, entry.error_columns) == ("file.missing_column", missing), name
+        assert (entry.unknown_headers or []) == unknown, name
+        reason = receipt_of(settings, f"/{name}")["reason"]
+        assert reason["columns"] == missing and reason["unknown_headers"] == unknown, name
+        assert reason["headers"] == [ds.column(c).zh for c in missing], name
+        named = {c.name for c in ds.columns if f"「{ds.column(c.name).zh}」" in reason["message_zh"]}
+        assert named == set(missing), (name, reason["message_zh"])
+        assert all(f"「{u}」" in reason["message_zh"] for u in unknown), name
+        problems = receipt_of(settings, f"/{name}")["problems"]
+        assert [p["column"] for p in problems] == missing, name
 
 
 def test_a_duplicate_names_the_earlier_file_of_the_same_street_only(settings: Settings) -> None:

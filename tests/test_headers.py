@@ -3,10 +3,12 @@ spaces, full-width/half-width and case; extra columns kept; file rules for heade
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from pipelines.contract import get_dataset
-from pipelines.ingest.headers import match_headers, normalise_header
+from pipelines.contract import Column, get_dataset
+from pipelines.ingest.headers import UNKNOWN_HEADER_CHARS, match_headers, normalise_header
 from pipelines.ingest.model import FileRejected
 
 LEGAL = get_dataset("legal_services")  # service_id*, street_code, service_date*, service_type*,
@@ -105,11 +107,80 @@ def test_duplicate_column_names_the_canonical_column() -> None:
     assert info.value.column == "service_date"
 
 
-def test_missing_column_reports_the_first_missing_required_column_in_contract_order() -> None:
+def test_missing_column_names_every_missing_required_column_in_contract_order() -> None:
     with pytest.raises(FileRejected) as info:
-        match_headers(["服务编号", "服务人次"], LEGAL)
+        match_headers(["服务人次", "服务编号"], LEGAL)
     assert info.value.code == "file.missing_column"
-    assert info.value.column == "service_date"
+    assert info.value.columns == ("service_date", "service_type")
+    assert info.value.column == "service_date"  # the first, as error_column always held
+    assert info.value.unknown_headers == ()
+
+
+def test_missing_columns_come_with_every_header_that_names_no_column() -> None:
+    """A misspelt header is both missing and unknown: the clerk sees both at once. Blank
+    cells name nothing; an unknown header written twice is named once."""
+    raw = ["服务编号", " 服务日起 ", "备注", "", "服务人次", "备注", "Service-Type"]
+    with pytest.raises(FileRejected) as info:
+        match_headers(raw, LEGAL)
+    assert info.value.columns == ("service_date", "service_type")
+    assert info.value.unknown_headers == ("服务日起", "备注", "Service-Type")
+
+
+def test_an_unknown_header_is_named_clipped() -> None:
+    long = "备注" * 100
+    with pytest.raises(FileRejected) as info:
+        match_headers(["服务编号", long], LEGAL)
+    [named] = info.value.unknown_headers
+    assert len(named) == UNKNOWN_HEADER_CHARS and named == long[: UNKNOWN_HEADER_CHARS - 1] + "…"
+
+
+def test_unknown_headers_alone_never_reject_a_file() -> None:
+    m = match_headers([*LEGAL_ZH, "服务日起", "备注"], LEGAL)
+    assert m.extra_columns == ("服务日起", "备注")
+
+
+# headers no dataset has a column called (after normalise_header)
+UNKNOWN_POOL = ("备注", "联系人", "服务日起", "Remarks", "证件号码", "序号", "col_x", "其他说明")
+
+
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in text)
+
+
+def _spelling(rng: random.Random, col: Column) -> str:
+    """One way a clerk may write ``col``'s header: Chinese or English, padded, in either
+    case, full-width."""
+    return rng.choice((col.zh, f" {col.zh}\u3000", col.name, col.name.upper(), _full_width(col.name)))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_random_set_of_dropped_columns_is_named_exactly(seed: int) -> None:
+    """From a valid header of a random dataset, drop a random subset of the required
+    columns and add random unknown headers, in a random order: exactly the dropped columns
+    are named (in contract order), and exactly the unknown headers (in file order)."""
+    from pipelines.contract import DATASETS
+
+    rng = random.Random(seed)
+    for _ in range(50):
+        ds = rng.choice(DATASETS)
+        required = [c.name for c in ds.required_columns]
+        dropped = set(rng.sample(required, rng.randint(0, len(required))))
+        cells = [_spelling(rng, c) for c in ds.columns if c.name not in dropped]
+        unknown = rng.sample(UNKNOWN_POOL, rng.randint(0, 3))
+        for u in unknown:
+            cells.insert(rng.randint(0, len(cells)), u)
+        order = list(range(len(cells)))
+        rng.shuffle(order)
+        cells = [cells[i] for i in order]
+        in_file_order = tuple(c for c in cells if c in unknown)
+        if not dropped:
+            assert match_headers(cells, ds).extra_columns == in_file_order
+            continue
+        with pytest.raises(FileRejected) as info:
+            match_headers(cells, ds)
+        assert info.value.code == "file.missing_column"
+        assert info.value.columns == tuple(c for c in required if c in dropped), (ds.name, cells)
+        assert info.value.unknown_headers == in_file_order, (ds.name, cells)
 
 
 def test_missing_column_for_another_dataset() -> None:

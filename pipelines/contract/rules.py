@@ -90,9 +90,11 @@ _RULES: tuple[Rule, ...] = (
     Rule("file.no_header", R,
          "第1行不是表头，请按模板在第1行填写中文表头。",
          "row 1 is not a header row that names the dataset's columns"),
+    # Names every missing column at once ({header}: 「A」、「B」 once filled, see
+    # feedback.wording.rejection_message); {detail}: the header cells naming no column.
     Rule("file.missing_column", R,
-         "缺少必填列「{header}」，请按模板补齐该列后重新上报。",
-         "required column missing: {column}"),
+         "缺少必填列「{header}」，请按模板补齐后重新上报。{detail}",
+         "required column(s) missing: {column}{detail}"),
     Rule("file.duplicate_column", R,
          "表头中「{header}」出现了不止一次，请删除重复的列。",
          "column appears more than once in the header: {column}"),

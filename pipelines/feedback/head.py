@@ -12,7 +12,14 @@ from pipelines.ingest.ledger import LedgerEntry, Status
 
 from .locations import receipt_id
 from .sources import QualityVerdict
-from .wording import expectation_zh, header, problem_message, status_zh, street_label
+from .wording import (
+    expectation_zh,
+    header,
+    problem_message,
+    rejection_message,
+    status_zh,
+    street_label,
+)
 
 RECEIPT_VERSION = 1
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -35,16 +42,30 @@ def _status(entry: LedgerEntry, verdict: QualityVerdict) -> str:
 
 
 def _reason(entry: LedgerEntry, dataset: Dataset | None) -> dict[str, Any] | None:
+    """A rejected file's one reason, naming every column it concerns (``column`` and
+    ``header``: the first, as receipts always said) and the header cells naming none."""
     if entry.status != Status.REJECTED or not entry.error_code:
         return None
-    column = entry.error_column
-    head = header(dataset, column) if dataset is not None else column or ""
+    columns = entry.rejected_columns
+    headers = [header(dataset, c) if dataset is not None else c for c in columns]
+    unknown = list(entry.unknown_headers or [])
     return {
         "code": entry.error_code,
-        "column": column,
-        "header": head or None,
-        "message_zh": rule(entry.error_code).message_zh(header=head, column=column or ""),
+        "column": entry.error_column,
+        "header": headers[0] if headers else None,
+        "columns": columns,
+        "headers": headers,
+        "unknown_headers": unknown,
+        "message_zh": rejection_message(dataset, entry.error_code, columns, unknown),
     }
+
+
+def reason_lines(dataset: Dataset | None, reason: dict[str, Any]) -> list[tuple[str | None, str]]:
+    """A rejected file's lines among the problems, as (column, message): one per column
+    the reason names, each saying its own; the one reason when it names none."""
+    if not reason["columns"]:
+        return [(reason["column"], reason["message_zh"])]
+    return [(c, rejection_message(dataset, reason["code"], [c])) for c in reason["columns"]]
 
 
 def _duplicate_of(entry: LedgerEntry, original: LedgerEntry | None) -> dict[str, Any] | None:

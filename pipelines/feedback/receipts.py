@@ -3,13 +3,14 @@
 ``$UNION_DATA_DIR/receipts/<street_code>/<receipt id>.xlsx`` for the street's clerk and a
 ``.json`` twin with the same content for machines. Sheet 1 (回执): the file, its SHA-256
 prefix, when it was received, what happened to it (loaded; rejected with its one
-reason; a duplicate, naming the earlier file it repeats; held back by the quality gate,
-with the failed expectations in Chinese), rows read / loaded / not loaded, problems per
-rule. Sheet 2 (问题明细): one line per problem: line number, column (Chinese header),
-rule code, what happens to the row, how to fix it, and the row's own values from that
-file (quarantine for rows not loaded, landing for rows loaded with a warning) so the
-clerk can find it. A receipt reads only its own file's outputs: nothing from any other
-file or street.
+reason, naming every column it concerns, e.g. all the missing ones, and the header
+cells that name no column; a duplicate, naming the earlier file it repeats; held back
+by the quality gate, with the failed expectations in Chinese), rows read / loaded / not
+loaded, problems per rule. Sheet 2 (问题明细): one line per problem (a rejected file:
+one per column its reason names): line number, column (Chinese header), rule code, what
+happens to the row, how to fix it, and the row's own values from that file (quarantine
+for rows not loaded, landing for rows loaded with a warning) so the clerk can find it.
+A receipt reads only its own file's outputs: nothing from any other file or street.
 
 Decisions:
 
@@ -50,6 +51,7 @@ from .head import (
     outcome_text,
     problem_text,
     quality_text,
+    reason_lines,
     resubmit_hint,
 )
 from .locations import (
@@ -203,11 +205,8 @@ def _write_problems(
     dataset = writer.dataset
     if head["reason"] is not None:
         reason = head["reason"]
-        writer.write(
-            Problem(None, reason["column"], reason["code"], Severity.REJECT),
-            {},
-            reason["message_zh"],
-        )
+        for column, message in reason_lines(dataset, reason):
+            writer.write(Problem(None, column, reason["code"], Severity.REJECT), {}, message)
         return
     if head["duplicate_of"] is not None:
         writer.write(

@@ -4,6 +4,7 @@ problem, all derived from the contract and the rule catalogue (never a second li
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 from pipelines.contract import STREETS_BY_CODE, Column, ColumnType, Dataset, Severity, rule
 from pipelines.contract.rules import CELL_CODES, AppliedRule, applicable_rules
@@ -48,6 +49,37 @@ def header(dataset: Dataset, column: str | None) -> str:
         return dataset.column(column).zh
     except KeyError:
         return column
+
+
+def header_list(headers: Sequence[str]) -> str:
+    """Several headers for a template's 「{header}」: 「A」、「B」、「C」 once filled in."""
+    return "」、「".join(headers)
+
+
+def unknown_headers_text(unknown: Sequence[str]) -> str:
+    """What the clerk is told of header cells naming no column ("" for none). Such a
+    column never rejects a file (it is kept and not read), but beside a missing column it
+    is most likely that column's header misspelt."""
+    if not unknown:
+        return ""
+    return (
+        f"另外，表头中的「{header_list(unknown)}」不是模板中的列：如果是上面缺少的列写法不同，"
+        "请改为模板中的表头；如果是自行添加的列，可以保留（不会被读取）。"
+    )
+
+
+def rejection_message(
+    dataset: Dataset | None, code: str, columns: Sequence[str], unknown: Sequence[str] = ()
+) -> str:
+    """The clerk's message for a rejected file: the rule's Chinese template naming every
+    column of ``columns`` by its Chinese header (as the template shows it), then the
+    header cells naming no column (``unknown``, as written). No values."""
+    headers = [header(dataset, c) if dataset is not None else c for c in columns]
+    return rule(code).message_zh(
+        header=header_list(headers),
+        column=", ".join(columns),
+        detail=unknown_headers_text(unknown),
+    )
 
 
 def street_label(code: str | None) -> str:

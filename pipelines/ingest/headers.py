@@ -3,14 +3,16 @@
 A header cell names a contract column by its canonical English name or its Chinese
 header, ignoring surrounding spaces, full-width/half-width differences and case. Cells
 that name no contract column are extra columns: they are kept under their own (stripped)
-header text and ignored by the models.
+header text and ignored by the models. They never reject a file; but a file missing
+required columns is rejected naming every one of them and every extra column with them
+(a misspelt header is both), so the clerk fixes the whole header at once.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pipelines.contract import Column, Dataset
@@ -99,7 +101,30 @@ def _extra_names(raw: list[str], columns: list[str | None], dataset: Dataset) ->
     return names
 
 
-def _check_columns(columns: list[str | None], dataset: Dataset) -> None:
+UNKNOWN_HEADER_CHARS = 40
+"""An unknown header is named (ledger, receipt) clipped to this many characters."""
+
+
+def unknown_headers(raw: Sequence[str], columns: Sequence[str | None]) -> tuple[str, ...]:
+    """The header cells that name no column of the dataset, as written (stripped of spaces
+    and invisible marks, clipped, each once, in file order); a blank cell names nothing
+    and is left out."""
+    found: dict[str, None] = {}
+    for cell, col in zip(raw, columns, strict=True):
+        text = cell.translate(_INVISIBLE).strip()
+        if col is None and text:
+            clipped = text if len(text) <= UNKNOWN_HEADER_CHARS else text[: UNKNOWN_HEADER_CHARS - 1] + "…"
+            found.setdefault(clipped)
+    return tuple(found)
+
+
+def missing_required(present: Iterable[str], dataset: Dataset) -> tuple[str, ...]:
+    """The dataset's required columns not among ``present``, in contract order."""
+    seen = set(present)
+    return tuple(c.name for c in dataset.required_columns if c.name not in seen)
+
+
+def _check_columns(raw: Sequence[str], columns: list[str | None], dataset: Dataset) -> None:
     present = [c for c in columns if c is not None]
     if not present:
         raise FileRejected("file.no_header", detail="no header cell names a column of the dataset")
@@ -108,20 +133,24 @@ def _check_columns(columns: list[str | None], dataset: Dataset) -> None:
         if name in seen:
             raise FileRejected("file.duplicate_column", column=name)
         seen.add(name)
-    for col in dataset.required_columns:
-        if col.name not in seen:
-            raise FileRejected("file.missing_column", column=col.name)
+    missing = missing_required(present, dataset)
+    if missing:
+        unknown = unknown_headers(raw, columns)
+        detail = f"{len(unknown)} header cell(s) name no column of the dataset" if unknown else ""
+        raise FileRejected("file.missing_column", detail, columns=missing, unknown_headers=unknown)
 
 
 def match_headers(raw_headers: Sequence[str | None], dataset: Dataset) -> HeaderMatch:
     """Match a header row to ``dataset``'s columns, or raise :class:`FileRejected`
-    (``file.no_header``, ``file.duplicate_column``, ``file.missing_column``)."""
+    (``file.no_header``, ``file.duplicate_column``, ``file.missing_column``: this one
+    names every missing required column, and every header cell naming no column, so
+    that one receipt says all that is wrong with the header)."""
     raw = _trim_trailing_empty(raw_headers)
     lookup = _lookup(dataset)
     columns: list[str | None] = []
     for cell in raw:
         col = lookup.get(normalise_header(cell)) if cell.strip() else None
         columns.append(col.name if col is not None else None)
-    _check_columns(columns, dataset)
+    _check_columns(raw, columns, dataset)
     names = _extra_names(raw, columns, dataset)
     return HeaderMatch(raw=tuple(raw), columns=tuple(columns), names=tuple(names))

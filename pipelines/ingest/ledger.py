@@ -45,6 +45,12 @@ class LedgerEntry:
     rows_warned: int = 0
     error_code: str | None = None
     error_column: str | None = None
+    # every column a rejection names (file.missing_column: all the missing ones, in
+    # contract order; error_column is the first); None in entries written before
+    error_columns: list[str] | None = None
+    # a file rejected for missing columns: its header cells naming no column, as written
+    # (the street's own text: for its receipt, never passed to the warehouse)
+    unknown_headers: list[str] | None = None
     error: str | None = None  # operator-facing, never a cell value
     duplicate_of: str | None = None  # path of the earlier file with the same bytes
     file_format: str | None = None
@@ -61,6 +67,13 @@ class LedgerEntry:
         how every table, alert, log line and metadata past this ledger and the street's
         own receipt names it. Derived from ``path``, never stored."""
         return log_ref(self.path)
+
+    @property
+    def rejected_columns(self) -> list[str]:
+        """Every column the rejection names (entries older than ``error_columns``: the one)."""
+        if self.error_columns:
+            return list(self.error_columns)
+        return [self.error_column] if self.error_column else []
 
     @property
     def reconciles(self) -> bool:

@@ -17,12 +17,25 @@ class FileRejected(Exception):  # noqa: N818 - it is an outcome, not a programmi
 
     ``code`` is a ``file.*`` code of the rule catalogue; ``column`` names the column for
     column rules; ``detail`` is a short operator-facing detail with no personal data.
+    A rule naming several columns (``file.missing_column``) gives them all in
+    ``columns`` (``column`` is the first), and ``unknown_headers`` the header cells,
+    as written, that name no column of the dataset.
     """
 
-    def __init__(self, code: str, detail: str = "", column: str | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        detail: str = "",
+        column: str | None = None,
+        *,
+        columns: tuple[str, ...] = (),
+        unknown_headers: tuple[str, ...] = (),
+    ) -> None:
         self.code = code
         self.detail = detail
-        self.column = column
+        self.columns = columns or ((column,) if column is not None else ())
+        self.column = column if column is not None else next(iter(columns), None)
+        self.unknown_headers = unknown_headers
         super().__init__(f"{code}: {detail}" if detail else code)
 
 

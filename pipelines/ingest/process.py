@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -262,11 +262,17 @@ def heal_outputs(settings: Settings, entries: list[LedgerEntry], listed: list[Fi
     return healed
 
 
-def _rejected(entry: LedgerEntry, code: str, column: str | None = None, detail: str | None = None) -> LedgerEntry:
+def _rejected(entry: LedgerEntry, code: str, column: str | None = None, detail: str | None = None,
+              columns: Sequence[str] = (), unknown_headers: Sequence[str] = ()) -> LedgerEntry:
+    """Mark ``entry`` rejected by rule ``code``, naming ``column`` (or every one of
+    ``columns``, ``column`` being the first) and the header cells that name no column."""
+    named = list(columns) or ([column] if column else [])
     entry.status = Status.REJECTED
     entry.error_code = code
     entry.error_column = column
-    entry.error = rule(code).message_en(column=column or "", detail=f" ({detail})" if detail else "")
+    entry.error_columns = named or None
+    entry.unknown_headers = list(unknown_headers) or None
+    entry.error = rule(code).message_en(column=", ".join(named), detail=f" ({detail})" if detail else "")
     return entry
 
 
@@ -320,7 +326,7 @@ def _process_one(
             validated = validate(raw.frame, dataset, street)
     except FileRejected as rej:
         check_unchanged(settings.raw_dir, state)
-        return _rejected(entry, rej.code, rej.column, rej.detail), state
+        return _rejected(entry, rej.code, rej.column, rej.detail, rej.columns, rej.unknown_headers), state
     if validated is not None:
         _land(settings, entry, dataset, street, validated)
     else:

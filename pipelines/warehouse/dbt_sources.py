@@ -123,8 +123,10 @@ def _columns_struct(cls: type) -> str:
 # source reads the fields that may hold a file name only to derive file references, and
 # passes none of them on: no model can select them.
 
-# ledger fields that may hold a street's file name (``error`` quotes the earlier file of a duplicate)
-LEDGER_NAMED_FIELDS = ("path", "duplicate_of", "error")
+# ledger fields that may hold a street's file name (``error`` quotes the earlier file of a
+# duplicate) or other text the street typed (``unknown_headers``: a rejected file's header
+# cells as written, for the street's own receipt)
+LEDGER_NAMED_FIELDS = ("path", "duplicate_of", "error", "unknown_headers")
 # column of the source -> the ledger field it is the file reference of
 LEDGER_FILE_REFS = {"file_ref": "path", "duplicate_of_file_ref": "duplicate_of"}
 # column of older quality verdict files (renamed file_ref): never read past the source
@@ -206,7 +208,9 @@ LEDGER_DOCS = {
     "rows_quarantined": "隔离行数 (rows quarantined)",
     "rows_warned": "有提示的行数 (rows with warnings)",
     "error_code": "退回或重复的规则代码 (rule code of a rejection)",
-    "error_column": "退回涉及的列 (column of a rejection)",
+    "error_column": "退回涉及的列（涉及多列时为第一列） (column of a rejection; the first of several)",
+    "error_columns": "退回涉及的全部列（JSON 数组，如缺少的全部必填列） "
+    "(every column of a rejection, a JSON array: e.g. all the missing required columns)",
     "file_format": "文件格式 (file format)",
     "encoding": "文本编码 (text encoding)",
     "as_of_date": "名单快照的统计日期 (snapshot as-of date, registries)",

@@ -17,6 +17,7 @@ select
     rows_warned,
     error_code,
     error_column,
+    error_columns,
     file_format,
     encoding,
     as_of_date,
