@@ -59,6 +59,19 @@ PUBLISHED_COLUMNS = {
     "alert_runs": "*",
     "alert_whatif": "*",
 }
+# What each published table is, in the published catalog (COMMENT ON: pipelines/publish/catalog.py).
+PUBLISHED_DESCRIPTIONS = {
+    "alerts": "预警：每个预警对象一行，及其当前级别与状态（open 未解除 / resolved 已解除）。 "
+              "(One row per alert identity, its current level and state.)",
+    "alert_events": "预警事件：每次状态变化一行（产生、升级、降级、重新产生、解除），带运行编号与统计日期。 "
+                    "(Every change of an alert's state, with its run and as-of date.)",
+    "alert_deliveries": "预警推送：每个事件在每个推送渠道的结果（pending / delivered / failed）与尝试次数。 "
+                        "(Per event and sink: whether it was delivered, and how often it was tried.)",
+    "alert_runs": "预警评估：每次评估一行，含统计日期、方式（live / backfill / what-if）、数据截止日与触发数。 "
+                  "(One row per evaluation: as-of date, mode, data reach, firings.)",
+    "alert_whatif": "回溯与假设评估：每个统计日期最近一次 backfill 或 what-if 评估发现的预警，与实时预警并列。 "
+                    "(What the latest backfill or what-if evaluation of each as-of date found.)",
+}
 
 SCHEMA = """
 create table if not exists alerts (

@@ -3,7 +3,9 @@ quality gate, dbt build; then the audit tables an analyst queries."""
 
 from __future__ import annotations
 
+import sys
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -13,6 +15,12 @@ from pipelines.ingest.dropzone import log_ref
 
 from .conftest import drop
 from .test_dagster_pipeline import members_csv
+from .test_published_old_client import (
+    assert_described_as_in,
+    old_duckdb_python,
+    read_everything,
+    storage_version,
+)
 
 A, B = "110101001", "110101002"
 
@@ -111,6 +119,20 @@ def test_the_run_publishes_the_warehouse_analysts_read(ran) -> None:
                            "where column_name in ('name', 'id_number', 'phone', 'lawyer_name') "
                            "and table_schema <> 'reference'").fetchall()  # reference.streets.name is a street's
         assert personal == []
+
+
+def test_duckdb_1_1_reads_the_published_warehouse_and_its_descriptions(ran, tmp_path_factory) -> None:
+    """Every table a whole run publishes, read by DuckDB 1.1.3 as the pipeline's DuckDB
+    reads it (types, rows, comments); every table and column described as the build's
+    dbt manifest says (tests/test_published_old_client.py)."""
+    from pipelines.orchestration.dbt import build_target_path
+
+    settings, _ = ran
+    assert storage_version(settings.published_path) == "v1.0.0+"
+    old = read_everything(old_duckdb_python(tmp_path_factory.mktemp("old-client")), settings.published_path)
+    assert old["tables"] == read_everything(Path(sys.executable), settings.published_path)["tables"]
+    assert old["tables"]["marts.dim_member"]["count"] == 8
+    assert_described_as_in(build_target_path(settings) / "manifest.json", old["tables"])
 
 
 def test_a_run_with_new_rows_keeps_the_model_reference_without_regenerating_it(ran) -> None:

@@ -9,16 +9,18 @@ run`` exits non-zero naming the check.
 
 import json
 import time
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 
+from pipelines.config import Settings
 from pipelines.publish import checks
 from pipelines.publish.code_version import code_version
 from pipelines.publish.history import HistoryStore, values_fingerprint
 from pipelines.publish.warehouse import publish, read_indicator_values
 
-from .dbt import WAREHOUSE_POOL
+from .dbt import DBT_PROJECT, WAREHOUSE_POOL, build_target_path
 from .resources import UnionPaths
 
 INDICATORS_KEY = dg.AssetKey(["indicators", "indicator_values"])
@@ -74,6 +76,14 @@ def indicator_gates(context: dg.AssetCheckExecutionContext, paths: UnionPaths):
     context.log.info("indicator gates evaluated in %.1f s", time.perf_counter() - started)
 
 
+def built_manifest(settings: Settings) -> Path:
+    """The dbt manifest whose descriptions the published catalog carries: that of the
+    build that wrote the working warehouse (its target directory), or, before any build
+    of this data directory wrote one, the manifest the definitions were loaded from."""
+    built = build_target_path(settings) / "manifest.json"
+    return built if built.exists() else DBT_PROJECT.manifest_path
+
+
 def build_published_warehouse(extra_deps: list[dg.AssetKey] | None = None) -> dg.AssetsDefinition:
     @dg.asset(
         key=PUBLISHED_KEY,
@@ -82,11 +92,13 @@ def build_published_warehouse(extra_deps: list[dg.AssetKey] | None = None) -> dg
         kinds={"duckdb"},
         pool=WAREHOUSE_POOL,
         description="The read-only warehouse analysts open ($UNION_DATA_DIR/published/warehouse.duckdb): marts, "
-        "indicators with their append-only history, alerts and audit tables. Replaced atomically, only after "
-        "every blocking check passed.",
+        "indicators with their append-only history, alerts and audit tables, its tables and the models' columns "
+        "described in its catalog; readable by DuckDB 1.1 and later. Replaced atomically, only after every blocking check "
+        "passed.",
     )
     def published_warehouse(context: dg.AssetExecutionContext, paths: UnionPaths) -> dg.MaterializeResult:
-        result = publish(paths.settings(), context.run.run_id)
+        settings = paths.settings()
+        result = publish(settings, context.run.run_id, dbt_manifest=built_manifest(settings))
         return dg.MaterializeResult(metadata={
             "path": dg.MetadataValue.path(str(result.path)),
             "publish_id": result.publish_id,

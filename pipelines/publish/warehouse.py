@@ -6,6 +6,14 @@ receipt summaries, written under a temporary name in the same folder and renamed
 ``warehouse.duckdb``. A rename is atomic: an analyst who has the old file open keeps
 reading the old file (its inode lives until they close it) and never sees a half-built
 one, and the pipeline never waits for them.
+
+The file is written in DuckDB's storage format of version 1.1
+(:data:`STORAGE_VERSION`): DuckDB 1.1 and every later version open it (the DBeaver
+driver, notebooks and R installs that bundle an older DuckDB than the pipeline's), where
+a file in the pipeline's own format opens only in DuckDB 2. A type the old format cannot
+hold (``VARIANT``) makes the publish fail rather than publish a file they cannot read.
+Every table, and every column of the models, is described in the catalog (``COMMENT ON``:
+:mod:`pipelines.publish.catalog`). The working warehouse keeps the current format.
 """
 
 from __future__ import annotations
@@ -23,10 +31,15 @@ import polars as pl
 from pipelines.alert_state import PUBLISHED_COLUMNS, prepared_state, schema_sql
 from pipelines.config import Settings
 from pipelines.faults import fault_point
+from pipelines.publish.catalog import Relation, TableDoc, published_descriptions, write_comments
 from pipelines.publish.code_version import code_version
 from pipelines.publish.history import STAMP_COLUMNS, HistoryStore, changed_rows, values_fingerprint
 
 log = logging.getLogger(__name__)
+
+# The storage format of the published file, named by the oldest DuckDB that must open it
+# (DuckDB 2 writes its own, v2.0.0, unless told; tests/test_published_old_client.py).
+STORAGE_VERSION = "v1.1.0"
 
 # schema -> tables copied from the working warehouse (None = every table of the schema)
 COPIED: dict[str, list[str] | None] = {
@@ -67,9 +80,13 @@ def _included_submissions(working: Path) -> list[str]:
     return [r[0] for r in rows]
 
 
-def publish(settings: Settings, run_id: str, *, now: datetime | None = None) -> PublishResult:
+def publish(settings: Settings, run_id: str, *, now: datetime | None = None,
+            dbt_manifest: Path | None = None) -> PublishResult:
     """Append the changed indicator versions to history and swap in a new published
-    warehouse. Call only after every blocking check passed.
+    warehouse. Call only after every blocking check passed. ``dbt_manifest``: the dbt
+    ``manifest.json`` the models' and columns' descriptions are read from (that of the
+    build that wrote the working warehouse); without it the catalog describes only the
+    tables written here.
 
     Crash-safe in this order: what a killed publish left is undone first
     (:meth:`HistoryStore.discard_orphans`), the new versions are written, the new file
@@ -106,7 +123,8 @@ def publish(settings: Settings, run_id: str, *, now: datetime | None = None) -> 
         stale.unlink(missing_ok=True)  # left by a publish that was killed
     tmp = settings.published_path.with_name(f".warehouse.{run_id}.tmp")
     tmp.unlink(missing_ok=True)
-    tables = _build(tmp, settings, values, new_versions, history, publish_row, run_id, now, version)
+    tables = _build(tmp, settings, values, new_versions, history, publish_row, run_id, now, version,
+                    published_descriptions(dbt_manifest))
     history.append_versions(publish_id, new_versions.select(values.columns + STAMP_COLUMNS))
     fault_point("publish.history_appended")  # crash-safety tests: history written, no swap yet
     _fsync(tmp)
@@ -122,9 +140,9 @@ def publish(settings: Settings, run_id: str, *, now: datetime | None = None) -> 
 
 def _build(target: Path, settings: Settings, values: pl.DataFrame, new_versions: pl.DataFrame,
            history: HistoryStore, publish_row: pl.DataFrame, run_id: str, now: datetime,
-           version: str) -> dict[str, int]:
+           version: str, docs: dict[Relation, TableDoc]) -> dict[str, int]:
     tables: dict[str, int] = {}
-    with duckdb.connect(str(target)) as con:
+    with duckdb.connect(str(target), config={"storage_compatibility_version": STORAGE_VERSION}) as con:
         con.execute(f"attach '{_sql_path(settings.warehouse_path)}' as working (read_only)")
         for schema, names in COPIED.items():
             con.execute(f"create schema if not exists {schema}")
@@ -160,6 +178,7 @@ def _build(target: Path, settings: Settings, values: pl.DataFrame, new_versions:
         con.unregister("publish_rows")
         _copy_receipt_summaries(con, settings)
         _copy_alerts(con, settings)
+        write_comments(con, docs)
 
         for schema, name, rows in con.execute(
             "select schema_name, table_name, estimated_size from duckdb_tables() order by 1, 2").fetchall():
