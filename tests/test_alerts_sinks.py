@@ -29,7 +29,7 @@ from pipelines.alerts.sinks import EmailSink, OutboxSink, Sink, WebhookSink, ver
 from pipelines.config import Settings
 
 from .test_alerts_lifecycle import NOW, build, outbox, overdue_case
-from .test_alerts_rules import AS_OF, Warehouse
+from .test_alerts_rules import AS_OF, CODE_A, Warehouse
 
 SECRET = "s3cret-for-tests"
 RULES = load_rules()
@@ -203,6 +203,14 @@ class Inbox:
         return [email.message_from_bytes(e.content, policy=default_policy) for e in self.envelopes]  # type: ignore[misc]
 
 
+def parts(msg: email.message.EmailMessage) -> tuple[str, str]:
+    """(the text/plain part, the text/html part) of a multipart/alternative message."""
+    assert msg.get_content_type() == "multipart/alternative"
+    plain, rich = msg.get_body(("plain",)), msg.get_body(("html",))
+    assert plain is not None and rich is not None
+    return plain.get_content(), rich.get_content()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -245,9 +253,9 @@ def test_one_email_per_run_lists_the_news(settings: Settings, smtp: Inbox, smtp_
     assert envelope.rcpt_tos == ["a@union.example", "b@union.example"]
     [msg] = smtp.messages()
     assert msg["Subject"] == "[东城区总工会劳动关系预警] 2条预警变动（新预警2条）"
-    body = msg.get_content()
+    body, _ = parts(msg)
     assert (
-        body.count("[新预警]") == 2
+        body.count("新预警｜") == 2
         and "【橙色预警】集体劳动争议" in body
         and "TJ001-2015-0001" in body
     )
@@ -256,6 +264,27 @@ def test_one_email_per_run_lists_the_news(settings: Settings, smtp: Inbox, smtp_
     build(settings, overdue_case(closed=True))
     run(settings, 3, [mail(smtp_port)])
     assert len(smtp.envelopes) == 2 and "解除2条" in smtp.messages()[1]["Subject"]
+
+
+def test_the_email_is_readable_chinese_in_plain_text_and_html(
+    settings: Settings, smtp: Inbox, smtp_port: int
+) -> None:
+    build(settings, two_cases)
+    run(settings, 1, [mail(smtp_port)])
+    [msg] = smtp.messages()
+    assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
+    text, rich = parts(msg)
+    for body in (text, rich):
+        # level, street, what happened, the numbers, where to look
+        assert "【橙色预警】集体劳动争议" in body and "【蓝色预警】调解超期" in body
+        assert "新预警｜东华门街道" in body and "涉及职工40人" in body
+        assert "查看：" in body or "查看</td>" in body
+        assert "alerts.alerts" in body and "marts.fct_dispute_cases" in body
+        # no evidence dump: the credit code is evidence only, and no JSON
+        assert CODE_A not in body and '"case_id"' not in body and "证据" not in body
+    assert "{" not in text
+    assert rich.lstrip().startswith("<!DOCTYPE html>") and "橙色预警（II级，严重）" in rich
+    assert text.index("【橙色预警】") < text.index("【蓝色预警】")  # most severe first
 
 
 def test_email_failing_now_is_sent_on_a_later_run(settings: Settings) -> None:
@@ -312,7 +341,8 @@ def test_every_channel_carries_the_event_id(settings: Settings, smtp: Inbox, smt
     run(settings, 1, [OutboxSink(settings.outbox_path), mail(smtp_port)])
     [sent] = outbox(settings)
     [msg] = smtp.messages()
-    assert f"事件编号 {sent['event_id']}" in msg.get_content()
+    text, rich = parts(msg)
+    assert f"事件编号 {sent['event_id']}" in text and f"事件编号 {sent['event_id']}" in rich
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,8 @@
   (:func:`load_rules`); the logic of each rule code in :mod:`pipelines.alerts.rules`;
 - lifecycle: :func:`reconcile` (open / escalate / resolve, pure);
 - state: :class:`AlertStore` over ``Settings.alerts_state_path``;
-- delivery: :mod:`pipelines.alerts.sinks` (outbox, webhook, e-mail), configured by
+- delivery: :mod:`pipelines.alerts.sinks` (outbox, webhook, e-mail, WeCom / DingTalk /
+  Feishu robots; their readable text in :mod:`pipelines.alerts.messages`), configured by
   :func:`sinks_from_env`;
 - one run: :func:`run_alerts`; a failed run: :func:`record_run_failure`;
 - for a terminal: :func:`open_alert_lines`.

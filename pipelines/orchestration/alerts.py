@@ -21,7 +21,7 @@ import dagster as dg
 import pydantic
 
 from pipelines.alerts import load_rules, record_run_failure, run_alerts
-from pipelines.alerts.config import SinkSettings
+from pipelines.alerts.config import ENV_VARS, SECRET_SETTINGS, SinkSettings
 from pipelines.alerts.sinks import Sink
 from pipelines.config import Settings
 
@@ -38,7 +38,8 @@ SENSOR_NAME = "alert_on_run_failure"
 WAREHOUSE_INPUTS: tuple[dg.AssetKey, ...] = (dg.AssetKey(["warnings", "warning_findings"]),)
 OPERATOR_INPUTS: tuple[dg.AssetKey, ...] = (LEDGER_KEY, dg.AssetKey(["audit", "quality_results"]))
 
-_SECRETS = {"webhook_secret": "UNION_ALERT_WEBHOOK_SECRET", "smtp_password": "UNION_SMTP_PASSWORD"}
+# the secrets (the webhook secret, the SMTP password, the robots' URLs and secrets) -> their variables
+_SECRETS = {name: ENV_VARS[name] for name in SECRET_SETTINGS}
 
 
 # The resource's fields are SinkSettings' own (names, types, defaults; the recipients one
@@ -51,14 +52,17 @@ _SinkFields = pydantic.create_model(
 class AlertSinks(_SinkFields):
     """Where alert events go besides the outbox (always on): the fields of
     :class:`~pipelines.alerts.config.SinkSettings` as configuration. Build it with
-    :meth:`from_env` (``UNION_ALERT_WEBHOOK_URL`` / ``_SECRET``, ``UNION_SMTP_*``); tests
-    construct it directly to point at local servers."""
+    :meth:`from_env` (``UNION_ALERT_WEBHOOK_URL`` / ``_SECRET``, ``UNION_SMTP_*``,
+    ``UNION_ALERT_WECOM_URL``, ``UNION_ALERT_DINGTALK_*``, ``UNION_ALERT_FEISHU_*``: the
+    variables of :data:`~pipelines.alerts.config.ENV_VARS`); tests construct it directly
+    to point at local servers."""
 
     @classmethod
     def from_env(cls) -> "AlertSinks":
         """From the environment, checked now (a half-configured sink is an error). The
-        webhook secret and the SMTP password are passed as ``EnvVar``, so neither ever
-        shows in the run's config."""
+        secrets (:data:`~pipelines.alerts.config.SECRET_SETTINGS`: the webhook secret, the
+        SMTP password, the robots' URLs, which hold their keys, and signing secrets) are
+        passed as ``EnvVar``, so none ever shows in the run's config."""
         s = SinkSettings.from_env()
         s.validate()
         values = s.to_config()
@@ -85,7 +89,8 @@ def _md_table(counts: dict[str, int]) -> str:
     kinds={"duckdb"},
     description="Warning alerts (W01-W09) and operator alerts (OPS_*): evaluated after every "
     "build, their open/resolved lifecycle in data/alerts/alerts.duckdb (tables alerts, "
-    "alert_events), news delivered to the outbox, webhook and e-mail.",
+    "alert_events), news delivered to the outbox, webhook, e-mail and the WeCom / DingTalk / "
+    "Feishu group robots.",
 )
 def alert_state(
     context: dg.AssetExecutionContext, paths: UnionPaths, as_of: AsOf, alert_sinks: AlertSinks
