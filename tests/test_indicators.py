@@ -385,7 +385,9 @@ def test_dc11_every_street_counts_even_silent_ones(year_end: pl.DataFrame) -> No
     assert value_of(year_end, "DC11", A, *YEAR)["status"] == "达标"
     assert nd(value_of(year_end, "DC11", B, *YEAR)) == (0.0, 1.0)  # a 工会专干 is not an instructor
     assert nd(value_of(year_end, "DC11", DISTRICT, *YEAR)) == (1.0, 17.0)
-    assert nd(value_of(year_end, "DC11", DISTRICT, *Q1)) == (0.0, 17.0)  # no staff list before 06-30
+    q1 = value_of(year_end, "DC11", DISTRICT, *Q1)  # no staff list from any street before 06-30
+    assert nd(q1) == (0.0, 0.0) and q1["value"] is None and q1["status"] == "无数据"
+    assert value_of(year_end, "DC11", A, *Q1)["status"] == "无数据"
 
 
 def test_dc15_jingka_among_active_members(year_end: pl.DataFrame) -> None:

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.export.indicator_data import PublishedIndicators
+from pipelines.export.indicator_data import (
+    COMPARATOR_SYMBOLS,
+    INPUT_QUALITY_LABELS,
+    PublishedIndicators,
+    label,
+    period_label_zh,
+)
 from pipelines.files import atomic_write_text
 
 STATUS_COLOURS = {
@@ -31,6 +37,7 @@ th{background:#f5f5f5} td.num{text-align:right;font-variant-numeric:tabular-nums
 .charts{display:flex;gap:16px;flex-wrap:wrap} .chart{flex:1 1 520px}
 .chart h3{font-size:13px;margin:6px 0;color:#424242} .note{font-size:12px;color:#616161}
 .legend span{margin-right:12px;font-size:12px}
+.audit{margin-top:28px;border-top:1px solid #e0e0e0;padding-top:8px;word-break:break-all}
 svg text{font-size:11px;fill:#424242}
 """
 
@@ -40,13 +47,22 @@ def _e(value: object) -> str:
 
 
 def fmt(value: float | None, unit: str | None) -> str:
+    """A value with its unit: a rate as a percentage, a count or amount with the unit its
+    indicator declares (人次, 场, 人, 个, 元 in seeds/indicator_targets.csv)."""
     if value is None:
         return "—"
     if unit == "ratio":
         return f"{value * 100:.1f}%"
-    if unit == "元":
-        return f"{value:,.0f} 元"
-    return f"{value:,.0f}"
+    return f"{value:,.0f} {unit}" if unit else f"{value:,.0f}"
+
+
+def axis(value: float, unit: str | None) -> str:
+    """A chart axis's number: no unit (the chart's title says it), to stay in the margin."""
+    return fmt(value, "ratio" if unit == "ratio" else None)
+
+
+def unit_note(unit: str | None) -> str:
+    return f"（单位：{_e(unit)}）" if unit and unit != "ratio" else ""
 
 
 def badge(status: str | None) -> str:
@@ -54,7 +70,7 @@ def badge(status: str | None) -> str:
     return f'<span class="badge" style="background:{colour}">{_e(status)}</span>'
 
 
-def street_bars(rows: pl.DataFrame, unit: str, target: float | None) -> str:
+def street_bars(rows: pl.DataFrame, unit: str, target: float | None, comparator: str | None = None) -> str:
     """Horizontal bars: each street's value for the year so far, coloured by status,
     with the target as a dashed line where the target applies to streets."""
     height = 22 * rows.height + 30
@@ -74,12 +90,13 @@ def street_bars(rows: pl.DataFrame, unit: str, target: float | None) -> str:
             w = max(value * scale, 0.5)
             parts.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="16" fill="{colour}">'
                          f'<title>{_e(row["area_name"])}: {_e(fmt(value, unit))} {_e(row["status"])}</title></rect>')
-        parts.append(f'<text x="{left + (value or 0) * scale + 4:.1f}" y="{y + 13}">{_e(fmt(value, unit))}</text>')
+        shown = fmt(value, unit) if value is not None else (row["status"] or "—")
+        parts.append(f'<text x="{left + (value or 0) * scale + 4:.1f}" y="{y + 13}">{_e(shown)}</text>')
     if target is not None:
         x = left + target * scale
         parts.append(f'<line x1="{x:.1f}" y1="2" x2="{x:.1f}" y2="{height - 18}" stroke="#212121" '
                      f'stroke-dasharray="4 3"/><text x="{x:.1f}" y="{height - 4}" text-anchor="middle">'
-                     f'目标 {_e(fmt(target, unit))}</text>')
+                     f'目标 {_e(label(COMPARATOR_SYMBOLS, comparator))} {_e(fmt(target, unit))}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -87,7 +104,7 @@ def street_bars(rows: pl.DataFrame, unit: str, target: float | None) -> str:
 def monthly_line(rows: pl.DataFrame, unit: str) -> str:
     """The district's value month by month, with the month's target (dashed) if any."""
     width, height, left, bottom, top_pad = 560, 220, 60, 30, 12
-    months = rows["period_label"].to_list()
+    months = [(period_label_zh("month", start), start.month) for start in rows["period_start"].to_list()]
     values = rows["value"].to_list()
     targets = rows["target"].to_list()
     numbers = [v for v in values + targets if v is not None]
@@ -102,22 +119,43 @@ def monthly_line(rows: pl.DataFrame, unit: str) -> str:
 
     parts = [f'<svg role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
              f'<line x1="{left}" y1="{top_pad + inner_h}" x2="{width - 16}" y2="{top_pad + inner_h}" stroke="#9e9e9e"/>',
-             f'<text x="{left - 6}" y="{top_pad + 4}" text-anchor="end">{_e(fmt(top, unit))}</text>',
+             f'<text x="{left - 6}" y="{top_pad + 4}" text-anchor="end">{_e(axis(top, unit))}</text>',
              f'<text x="{left - 6}" y="{top_pad + inner_h}" text-anchor="end">0</text>']
     for series, style in ((targets, 'stroke="#212121" stroke-dasharray="4 3"'), (values, 'stroke="#c62828" stroke-width="2"')):
         points = [xy(i, v) for i, v in enumerate(series) if v is not None]
         if len(points) > 1:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
             parts.append(f'<polyline fill="none" {style} points="{path}"/>')
-    for i, (label, value) in enumerate(zip(months, values, strict=True)):
+    for i, ((name, month), value) in enumerate(zip(months, values, strict=True)):
         x = left + i * step
-        parts.append(f'<text x="{x:.1f}" y="{height - 10}" text-anchor="middle">{_e(label[-2:])}月</text>')
-        if value is not None:
+        parts.append(f'<text x="{x:.1f}" y="{height - 10}" text-anchor="middle">{month}月</text>')
+        if value is None:  # no input for the month (e.g. no staff list yet): a hollow mark, not a 0
+            parts.append(f'<circle cx="{x:.1f}" cy="{top_pad + inner_h:.1f}" r="3" fill="#fff" '
+                         f'stroke="{STATUS_COLOURS["无数据"]}"><title>{_e(name)}：无数据</title></circle>')
+        else:
             cx, cy = xy(i, value)
-            parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3" fill="#c62828"><title>{_e(label)}: '
+            parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3" fill="#c62828"><title>{_e(name)}：'
                          f'{_e(fmt(value, unit))}</title></circle>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def target_text(row: dict) -> str:
+    if row["target"] is None:
+        return ""
+    return f'{_e(label(COMPARATOR_SYMBOLS, row["target_comparator"]))} {_e(fmt(row["target"], row["unit"]))}'
+
+
+def audit_footnote(data: PublishedIndicators) -> str:
+    """The identifiers that tie the page to a publish, for whoever audits it: at the foot
+    of the page, not in the header a reader starts with."""
+    publish = data.publish
+    items = [("发布序号", publish.get("publish_id")), ("运行编号", publish.get("run_id")),
+             ("代码版本", publish.get("code_version")), ("审计清单编号", publish.get("manifest_id"))]
+    return ('<footer class="note audit"><h3>审计信息</h3><p>'
+            + " · ".join(f"{name} {_e(value)}" for name, value in items)
+            + "</p><p>数据来自只读数据仓库 indicators.indicator_values；历史版本见 indicators.indicator_history，"
+            "计算所用文件见 audit.publish_manifest（审计清单编号即其中 manifest_id）。</p></footer>")
 
 
 def render_report(data: PublishedIndicators) -> str:
@@ -128,21 +166,19 @@ def render_report(data: PublishedIndicators) -> str:
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">",
         f"<title>东城区总工会工作要点指标 {_e(data.as_of)}</title><style>{CSS}</style></head><body>",
         "<h1>东城区总工会工作要点指标完成情况</h1>",
-        f'<div class="meta">统计日期 {_e(data.as_of)} · 发布序号 {_e(data.publish["publish_id"])} · 运行编号 '
-        f'{_e(data.publish["run_id"])} · 代码版本 {_e(data.publish["code_version"])} · 审计清单 '
-        f'{_e(data.publish["manifest_id"])}</div>',
+        f'<div class="meta">统计日期 {_e(data.as_of)}（审计信息见文末）</div>',
         '<div class="legend">' + "".join(f'<span>{badge(s)}</span>' for s in STATUS_COLOURS) + "</div>",
-        "<h2>全区年度进度</h2><table><tr><th>指标</th><th>名称</th><th>数值</th><th>目标</th><th>完成率</th>"
-        "<th>状态</th><th>输入质量</th></tr>",
+        "<h2>全区年度进度</h2><table><tr><th>指标</th><th>名称</th><th>统计期</th><th>数值</th><th>目标</th>"
+        "<th>完成率</th><th>状态</th><th>数据质量</th></tr>",
     ]
     for row in district_year.iter_rows(named=True):
-        target = "" if row["target"] is None else f'{_e(row["target_comparator"])} {_e(fmt(row["target"], row["unit"]))}'
         attainment = "" if row["attainment"] is None else f'{row["attainment"] * 100:.1f}%'
         out.append(
             f'<tr><td><a href="#{_e(row["indicator_code"])}">{_e(row["indicator_code"])}</a></td>'
-            f'<td>{_e(row["indicator_name"])}</td><td class="num">{_e(fmt(row["value"], row["unit"]))}</td>'
-            f'<td class="num">{target}</td><td class="num">{attainment}</td><td>{badge(row["status"])}</td>'
-            f'<td>{_e(row["input_quality"])}</td></tr>'
+            f'<td>{_e(row["indicator_name"])}</td><td>{_e(period_label_zh(row["period_type"], row["period_start"]))}</td>'
+            f'<td class="num">{_e(fmt(row["value"], row["unit"]))}</td>'
+            f'<td class="num">{target_text(row)}</td><td class="num">{attainment}</td><td>{badge(row["status"])}</td>'
+            f'<td>{_e(label(INPUT_QUALITY_LABELS, row["input_quality"]))}</td></tr>'
         )
     out.append("</table>")
     for row in district_year.iter_rows(named=True):
@@ -157,12 +193,14 @@ def render_report(data: PublishedIndicators) -> str:
             f'<div class="note">全区：{_e(fmt(row["value"], unit))} {badge(row["status"])}'
             + (f' 分子 {_e(fmt(float(row["numerator"]), None))} / 分母 {_e(fmt(float(row["denominator"]), None))}'
                if row["denominator"] is not None else "")
+            + f' · 数据质量：{_e(label(INPUT_QUALITY_LABELS, row["input_quality"]))}'
             + "</div><div class=\"charts\">"
-            f'<div class="chart"><h3>各街道（{_e(row["period_label"])}年累计）</h3>{street_bars(streets, unit, street_target)}</div>'
-            f'<div class="chart"><h3>全区逐月</h3>{monthly_line(months, unit)}</div></div>'
+            f'<div class="chart"><h3>各街道（{_e(period_label_zh("year", row["period_start"]))}累计）{unit_note(unit)}</h3>'
+            f'{street_bars(streets, unit, street_target, row["target_comparator"])}</div>'
+            f'<div class="chart"><h3>全区逐月{unit_note(unit)}</h3>{monthly_line(months, unit)}</div></div>'
         )
-    out.append('<p class="note">数据来自只读数据仓库 indicators.indicator_values；历史版本见 '
-               "indicators.indicator_history，计算所用文件见 audit.publish_manifest。</p></body></html>")
+    out.append(audit_footnote(data))
+    out.append("</body></html>")
     return "\n".join(out)
 
 

@@ -180,12 +180,24 @@ instructors_on_date as (
     group by all
 ),
 
+-- the periods by whose evaluation date at least one street had sent a staff list
+staff_lists_on_date as (
+    select distinct period_type, period_start
+    from registry_snapshot_on_date
+    where dataset = 'street_staff'
+),
+
 dc11 as (
-    -- every street is in the denominator, whether or not it sent a staff list
+    -- every street is in the denominator, whether or not it sent a staff list; but before
+    -- any street has sent one there is nothing to judge: denominator 0, value null, 无数据
     select 'DC11' as indicator_code, streets.street_code, periods.period_type, periods.period_start,
-        count(instructors_on_date.street_code) as numerator, 1 as denominator
+        count(instructors_on_date.street_code) as numerator,
+        case when staff_lists_on_date.period_start is null then 0 else 1 end as denominator
     from streets
     cross join periods
+    left join staff_lists_on_date
+        on periods.period_type = staff_lists_on_date.period_type
+        and periods.period_start = staff_lists_on_date.period_start
     left join instructors_on_date
         on streets.street_code = instructors_on_date.street_code
         and periods.period_type = instructors_on_date.period_type
