@@ -346,8 +346,85 @@ def cmd_contract_sync(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if (args.check and stale) else 0
 
 
+# --- status, validate, --version: for the operators, read-only ------------------------------
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from pipelines.status import collect_status, status_lines
+
+    status = collect_status(settings)
+    if args.json:
+        print(json.dumps(status, ensure_ascii=False, indent=2, default=str))
+    else:
+        for line in status_lines(status):
+            print(line)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
+    """The receipt ``FILE`` would get; no value of the file is printed (receipt path only)."""
+    from pipelines.feedback.preview import preview_receipt
+    from pipelines.feedback.receipts import PROBLEMS_SHEET
+
+    file: Path = args.file
+    if not file.is_file():
+        print(f"not a file: {file}", file=sys.stderr)
+        return 2
+    preview = preview_receipt(settings, file, args.street, args.dataset, args.out)
+    head = preview.receipt
+    rows = head["rows"]
+    print(f"回执预览 Receipt preview (nothing loaded): {head['street']} {head['dataset_zh'] or ''}"
+          f"（{head['dataset']}）")
+    print(f"  处理结果 outcome: {head['status_zh']} ({head['status']})")
+    if head["reason"]:
+        print(f"  原因 reason: {head['reason']['code']}: {head['reason']['message_zh']}")
+    if head["duplicate_of"]:
+        print("  重复 duplicate: the same bytes were loaded before (file.duplicate)")
+    print(f"  行数 rows: read {rows['read']}, loaded {rows['loaded']}, quarantined {rows['quarantined']}, "
+          f"warned {rows['warned']}")
+    for p in head["problem_counts"]:
+        print(f"  {p['code']} {p['header'] or ''} ×{p['count']} ({p['severity']}): {p['message_zh']}")
+    problems = [p for p in head["problems"] if p["line"] is not None]
+    if problems:
+        print(f"  {PROBLEMS_SHEET} (first {min(len(problems), 20)} of {len(problems)}):")
+    for p in problems[:20]:  # line, column, rule: never the row's values
+        print(f"    第 {p['line']} 行 {p['header'] or '（整行）'} {p['code']} ({p['severity']}): {p['message_zh']}")
+    print("  数据质量检查 quality gate: not run by validate (it runs on loaded submissions)")
+    for path in preview.written:
+        print(f"  wrote {path}")
+    return 0 if preview.would_load_clean else 1
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("union-warehouse")
+    except PackageNotFoundError:  # a bare checkout
+        return "0"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the package version and the code version a publish stamps (computed
+    only when asked: it hashes the code)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,  # type: ignore[no-untyped-def]
+                 help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        from pipelines.publish.code_version import code_version
+
+        print(f"union-warehouse {package_version()} (code version {code_version()})")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="union-warehouse", description=__doc__)
+    parser.add_argument("--version", action=_VersionAction,
+                        help="print the package version and the code version a publish stamps")
     sub = parser.add_subparsers(dest="command", required=True)
 
     g = sub.add_parser("generate", help="write synthetic submissions for every street and dataset")
@@ -382,6 +459,24 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("contract-sync", help="regenerate the files derived from the contract (docs, suites, dbt sources)")
     c.add_argument("--check", action="store_true", help="only report stale files; exit 1 if any")
     c.set_defaults(func=cmd_contract_sync)
+
+    what = ("read-only overview: files waiting in the inbox, submissions held back, the last publish, "
+            "open alerts by level, streets late for a dataset; takes no lock and writes nothing (safe "
+            "while a run is going)")
+    s = sub.add_parser("status", help=what, description=what)
+    s.add_argument("--json", action="store_true", help="print the same as JSON")
+    s.set_defaults(func=cmd_status)
+
+    what = ("the receipt a file would get, without loading it: read and validated exactly as ingestion "
+            "would, nothing written to the ledger, landing, warehouse or data dir (the quality gate is "
+            "not run). Exit status 0: it would load whole (warnings allowed); 1: it would be rejected, "
+            "be a duplicate, or have rows quarantined; 2: a usage error")
+    v = sub.add_parser("validate", help=what, description=what)
+    v.add_argument("file", type=Path, metavar="FILE")
+    v.add_argument("--street", required=True, help="the street code whose folder it would be dropped in")
+    v.add_argument("--dataset", required=True, help="the dataset folder it would be dropped in")
+    v.add_argument("--out", type=Path, metavar="DIR", help="also write the receipt (.xlsx and .json) here")
+    v.set_defaults(func=cmd_validate)
 
     return parser
 

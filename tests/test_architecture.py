@@ -23,7 +23,7 @@ LAYERS = {
     "warehouse": 6, "feedback": 6, "alerts": 6, "publish": 6,
     "export": 7,
     "orchestration": 8,
-    "definitions": 9, "sync": 9,
+    "definitions": 9, "sync": 9, "status": 9,
     "cli": 10,
     "generate": 4,  # the synthetic district: the contract and the rules only
 }

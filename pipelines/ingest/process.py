@@ -111,12 +111,12 @@ def pending(settings: Settings, index: LedgerIndex | None = None) -> list[FileSt
         index = LedgerIndex.build(read_ledger(settings.ledger_path))
     cache = StateCache(state_cache_path(settings))
     listed = list_inbox(settings.raw_dir)
-    todo = _pending(settings, listed, index, cache)
+    todo = pending_files(settings, listed, index, cache)
     cache.save(f.path for f in listed)
     return todo
 
 
-def _pending(
+def pending_files(
     settings: Settings, listed: list[FileState], index: LedgerIndex, cache: StateCache
 ) -> list[FileState]:
     out: list[FileState] = []
@@ -159,7 +159,7 @@ def ingest_pending(
         result.relanded = heal_outputs(settings, entries, listed)
         rekey_landing(settings.landing_dir, settings.pii_key)
         try:
-            todo = _pending(settings, listed, index, cache)
+            todo = pending_files(settings, listed, index, cache)
             if paths is not None:
                 wanted = set(paths)
                 todo = [f for f in todo if f.path in wanted]
@@ -186,7 +186,7 @@ def _ingest_one(
 ) -> LedgerEntry | None:
     """One file, start to ledger; whatever goes wrong stays with this file."""
     try:
-        entry, state = _process_one(settings, fs, index, run_id)
+        entry, state = process_one(settings, fs, index, run_id)
         if entry is None:  # the same bytes as this path's last entry: nothing new
             cache.remember(state, index.last_by_path[fs.path].sha256)
             return None
@@ -276,7 +276,7 @@ def _rejected(entry: LedgerEntry, code: str, column: str | None = None, detail: 
     return entry
 
 
-def _process_one(
+def process_one(
     settings: Settings, fs: FileState, index: LedgerIndex, run_id: str | None
 ) -> tuple[LedgerEntry | None, FileState]:
     """The ledger entry of the file at ``fs`` (None: the same bytes as the path's last
