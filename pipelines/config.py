@@ -1,6 +1,6 @@
 """Where things live and the knobs an operator can turn, read from the environment.
 
-See ``shared/spec/interface.md``: ``UNION_RAW_DIR`` (drop zone, default ``raw/``),
+The README's configuration table lists them all; here ``UNION_RAW_DIR`` (drop zone, default ``raw/``),
 ``UNION_DATA_DIR`` (everything the pipeline writes, default ``data/``), ``UNION_PII_KEY``
 (key of the ID-number hash), ``UNION_MAX_FILE_BYTES`` (file size limit).
 """
@@ -32,10 +32,13 @@ class Settings:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
 
     @classmethod
-    def from_env(cls) -> Settings:
+    def from_env(cls, *, warn_demo_key: bool = True) -> Settings:
+        """The settings from the environment; without ``UNION_PII_KEY`` the demo key, with a
+        warning unless ``warn_demo_key`` is false (for what hashes nothing)."""
         key = os.environ.get("UNION_PII_KEY")
         if not key:
-            _warn_demo_key()
+            if warn_demo_key:
+                _warn_demo_key()
             key = DEMO_PII_KEY
         return cls(
             raw_dir=Path(os.environ.get("UNION_RAW_DIR", "raw")).resolve(),

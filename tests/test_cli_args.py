@@ -111,3 +111,23 @@ def test_reconciliation_failures_name_the_file_by_its_reference(settings: Settin
     assert "reconciliation FAILED" in out
     assert f"    {log_ref(entry.path)}: missing " in out
     assert PERSON not in out and ID_NUMBER not in out
+
+
+def test_the_demo_key_warning_is_for_the_commands_that_hash(tmp_path) -> None:
+    """Without UNION_PII_KEY a command that lands rows warns that it hashes ID numbers with
+    the demo key; a command that hashes nothing (status here) says nothing about it."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "UNION_PII_KEY"}
+    env.update(UNION_RAW_DIR=str(tmp_path / "raw"), UNION_DATA_DIR=str(tmp_path / "data"), UNION_LOG_LEVEL="WARNING")
+    status = subprocess.run([sys.executable, "-m", "pipelines.cli", "status"], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert status.returncode == 0, status.stderr
+    assert "UNION_PII_KEY" not in status.stderr + status.stdout
+    landing = subprocess.run(
+        [sys.executable, "-c", "import logging; logging.basicConfig(); from pipelines import cli; "
+         "cli.Settings.from_env(warn_demo_key='run' in cli.HASHING_COMMANDS)"],
+        env=env, capture_output=True, text=True, timeout=120)
+    assert "UNION_PII_KEY is not set" in landing.stderr, landing.stderr
