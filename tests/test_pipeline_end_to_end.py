@@ -178,3 +178,30 @@ def test_run_exits_non_zero_naming_the_gate_when_publishing_is_blocked(ran, caps
     # the summary above it names the file and the fix
     assert log_ref(f"inbox/{B}/dispute_cases/c.csv") in out and "restore the file from a backup" in out
     assert settings.published_path.read_bytes() == before
+
+
+def readme_queries() -> list[str]:
+    """Every SQL statement the README gives analysts: its ```sql blocks, and the queries
+    of its Python examples (``con.sql(...)`` on the published file)."""
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    statements: list[str] = []
+    for block in re.findall(r"```sql\n(.*?)```", text, flags=re.S):
+        body = "\n".join(line for line in block.splitlines() if not line.lstrip().startswith("--"))
+        statements += [s.strip() for s in body.split(";") if s.strip()]
+    for block in re.findall(r"```python\n(.*?)```", text, flags=re.S):
+        if "published/warehouse.duckdb" in block:
+            statements += [s.strip() for s in re.findall(r'con\.sql\(\s*"""(.*?)"""', block, flags=re.S)]
+            statements += [s.strip() for s in re.findall(r'con\.sql\("([^"]+)"\)', block)]
+    return statements
+
+
+def test_the_readmes_queries_run_on_the_published_warehouse(ran) -> None:
+    """What the README tells an analyst to type works on what a run publishes."""
+    settings, _ = ran
+    queries = readme_queries()
+    assert len(queries) >= 10, queries
+    with duckdb.connect(str(settings.published_path), read_only=True) as con:
+        for sql in queries:
+            con.sql(sql).fetchall()  # a wrong table or column name raises here
