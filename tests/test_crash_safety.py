@@ -447,6 +447,29 @@ def test_discard_orphans_restores_the_row_of_a_publish_that_did_swap(tmp_path: P
     assert store.next_publish_id() == 3
 
 
+@pytest.mark.parametrize("damage", ["truncated", "garbage"])
+def test_discard_orphans_over_a_damaged_published_file_takes_the_publish_as_never_swapped(
+        tmp_path: Path, damage: str) -> None:
+    """A published file that cannot be read (truncated by a full disk, overwritten) says
+    nothing of a killed publish: its versions are recomputed by the publish that replaces
+    the file, never a reason for that publish to fail."""
+    store = HistoryStore(tmp_path / "history")
+    store.append(1, _versions(1, 10.0), _publish_row(1))
+    store.append_versions(2, _versions(2, 11.0))
+    published = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(published)) as con:
+        con.execute("create schema audit")
+        con.execute("create table audit.publish_manifest as select range as publish_id, 'run-' || range as run_id "
+                    "from range(1, 200000)")
+    if damage == "truncated":
+        os.truncate(published, published.stat().st_size // 2)
+    else:
+        published.write_bytes(b"not a database at all" * 1000)
+    report = store.discard_orphans(published)
+    assert (report.discarded, report.restored) == ([2], [])
+    assert store.next_publish_id() == 2
+
+
 def test_a_publish_interrupted_before_its_swap_leaves_no_trace(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

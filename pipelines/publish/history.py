@@ -152,20 +152,29 @@ def _name(publish_id: int) -> str:
 
 
 def _published_rows(published: Path | None) -> pl.DataFrame | None:
-    """The publish log of the published warehouse, or None when there is none to read."""
+    """The publish log of the published warehouse, or None when there is none to read:
+    no file, or a damaged one (truncated, overwritten). A damaged file is replaced whole
+    by the publish about to run; what it cannot tell (whether a killed publish got as far
+    as its swap) is then taken as not swapped, so that publish's versions are computed
+    afresh."""
     if published is None or not published.exists():
         return None
     # Attached from an in-memory database rather than connected: a connection to a path
     # this process already has open would reuse that (possibly replaced) file.
-    with duckdb.connect(":memory:") as con:
-        con.execute("attach ? as published (read_only)", [str(published)])
-        [(present,)] = con.execute(
-            "select count(*) from duckdb_tables() where database_name = 'published' "
-            "and schema_name = 'audit' and table_name = 'publish_manifest'"
-        ).fetchall()
-        if not present:
-            return None
-        return con.sql("select * from published.audit.publish_manifest order by publish_id").pl()
+    try:
+        with duckdb.connect(":memory:") as con:
+            con.execute("attach ? as published (read_only)", [str(published)])
+            [(present,)] = con.execute(
+                "select count(*) from duckdb_tables() where database_name = 'published' "
+                "and schema_name = 'audit' and table_name = 'publish_manifest'"
+            ).fetchall()
+            if not present:
+                return None
+            return con.sql("select * from published.audit.publish_manifest order by publish_id").pl()
+    except duckdb.Error as exc:
+        log.warning("history: the published warehouse %s cannot be read (%s): the publish replaces it whole",
+                    published, type(exc).__name__)
+        return None
 
 
 def _atomic_write(table: pa.Table, target: Path) -> None:
