@@ -268,7 +268,7 @@ def test_header_without_data_rows_is_empty(tmp_path: Path, body: str) -> None:
 # --- formats and unreadable files ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["a.xls", "a.txt", "a.csv.gz", "noext", "a.json"])
+@pytest.mark.parametrize("name", ["a.xlsb", "a.txt", "a.csv.gz", "noext", "a.json", "a.numbers"])
 def test_unsupported_format(tmp_path: Path, name: str) -> None:
     assert rejected(tmp_path, name, f"{HEADER_ZH}\nS1,2024-01-02,法律咨询,3\n").code == "file.unsupported_format"
 

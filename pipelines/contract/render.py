@@ -68,7 +68,8 @@ def render_contract_md() -> str:
         f"No value may be longer than {MAX_CELL_CHARS} characters (`value.too_long`) or hold a "
         "line break (`value.line_break`; in a CSV, `row.broken_quote` for every line of such a "
         "record), except in a column marked `↵` (multi-line free text).",
-        f"An .xlsx is read from its first sheet; any other sheet with data rejects it "
+        f"A workbook (.xlsx, .xls, WPS .et, .ods) is read from its first sheet; any other "
+        f"sheet with data rejects it "
         f"(`file.extra_sheet`), except the templates' own 「{INSTRUCTIONS_SHEET}」 and hidden list sheet.",
         "",
         "## Streets",

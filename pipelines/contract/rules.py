@@ -64,8 +64,8 @@ R, Q, W, D = Severity.REJECT, Severity.QUARANTINE, Severity.WARNING, Severity.DU
 _RULES: tuple[Rule, ...] = (
     # --- file rules: the whole file is rejected with one reason -------------------------
     Rule("file.unsupported_format", R,
-         "文件格式不受支持，请另存为 .csv、.xlsx 或 .jsonl 后重新上报。",
-         "unsupported file format (accepted: .csv, .xlsx, .jsonl)"),
+         "文件格式不受支持，请另存为 .xlsx、.xls、.et、.ods、.csv 或 .jsonl 后重新上报。",
+         "unsupported file format (accepted: .xlsx, .xls, .et, .ods, .csv, .jsonl)"),
     Rule("file.too_large", R,
          "文件超过大小上限{detail}，请拆分后分别上报。",
          "file larger than the configured limit{detail}"),

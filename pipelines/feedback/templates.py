@@ -267,7 +267,7 @@ def _write_instructions(sheet: StreamingSheet, dataset: Dataset, street: Street 
     for line in (
         doc_zh(dataset.doc),
         kind,
-        f"上报位置：把本文件放入 {folder}（文件名可自定；支持 .xlsx、.csv、.jsonl）。",
+        f"上报位置：把本文件放入 {folder}（文件名可自定；支持 .xlsx、.xls、.et（WPS表格）、.ods、.csv、.jsonl）。",
         "第1行为表头，请勿修改或删除；从第2行起每行一条记录；只读取第一个工作表，"
         "其他工作表（本说明页除外）中不能有数据。",
         "红色表头为必填列。选中单元格可看到该列的填写要求；有下拉箭头的列请从列表中选择。",

@@ -47,7 +47,7 @@ class RawTable:
 
     frame: pl.DataFrame
     encoding: str  # utf-8, utf-8-sig, gb18030, xlsx, ...
-    file_format: str  # csv, xlsx, jsonl
+    file_format: str  # csv, xlsx, xls, ods, jsonl (the container read, whatever the name)
     headers: dict[str, str] = field(default_factory=dict)  # canonical name -> header as written
     extra_columns: tuple[str, ...] = ()
 

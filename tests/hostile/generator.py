@@ -978,7 +978,7 @@ def k_file_rules(x: Ctx) -> Case:
         code = "file.duplicate_column"
     elif how == "unsupported":
         text = "\n".join(csv_line(row) for row in [t.headers, *[[rw.values.get(c) for c in t.columns] for rw in t.rows]])
-        name = name.rsplit(".", 1)[0] + r.choice((".txt", ".xls", ".docx", ".pdf", ".csv.zip", ""))
+        name = name.rsplit(".", 1)[0] + r.choice((".txt", ".numbers", ".docx", ".pdf", ".csv.zip", ""))
         code = "file.unsupported_format"
     else:
         text = "\n".join(csv_line([rw.values.get(c) for c in t.columns]) for rw in t.rows) + "\n"

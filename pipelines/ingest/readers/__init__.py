@@ -1,4 +1,4 @@
-"""Reading a submitted file (.csv, .xlsx, .jsonl) into a :class:`RawTable`.
+"""Reading a submitted file (.csv, .xlsx, .xls, .et, .ods, .jsonl) into a :class:`RawTable`.
 
 Every value comes out as a string exactly as written, except that empty or
 whitespace-only cells become null; trimming, typing and row rules are the validator's
@@ -12,6 +12,8 @@ One module a concern:
 - :mod:`.csv_file`: which CSV path a file takes; :mod:`.csv_fast` (pyarrow, for a
   regular file) and :mod:`.csv_slow` (the ``csv`` module, exact) give identical tables;
 - :mod:`.jsonl` and :mod:`.xlsx`: the other two formats;
+- :mod:`.workbook`: .xls, WPS .et and .ods (python-calamine; the container is told by
+  its magic bytes), giving the table the .xlsx reader gives for the same cells;
 - :mod:`.table`: the positional Arrow table every reader builds, and how it is finished.
 """
 
@@ -26,6 +28,7 @@ from pipelines.contract import Dataset
 from ..model import FileRejected, RawTable
 from .csv_file import FAST_PATH_MIN_BYTES, _read_csv
 from .jsonl import _read_jsonl
+from .workbook import _read_workbook
 from .xlsx import _read_xlsx
 
 __all__ = ["FAST_PATH_MIN_BYTES", "read_submission"]
@@ -59,5 +62,8 @@ def read_submission(path: Path, dataset: Dataset, *, fast: bool | None = None) -
 _READERS: dict[str, Callable[[Path, Dataset, bool | None], RawTable]] = {
     ".csv": _read_csv,
     ".xlsx": _read_xlsx,
+    ".xls": _read_workbook,
+    ".et": _read_workbook,
+    ".ods": _read_workbook,
     ".jsonl": _read_jsonl,
 }

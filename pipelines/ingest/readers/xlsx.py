@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 
 import openpyxl
 import pyarrow as pa
@@ -112,8 +112,14 @@ def _check_other_sheets(workbook: Any) -> None:
 
 
 def _read_xlsx(path: Path, dataset: Dataset, fast: bool | None) -> RawTable:
+    return _read_ooxml(path, dataset)
+
+
+def _read_ooxml(source: Path | BinaryIO, dataset: Dataset) -> RawTable:
+    """An Office Open XML workbook from a path, or from an open file when its name does
+    not end in .xlsx (openpyxl refuses a path by its extension)."""
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
     except OSError:
         raise
     except Exception as exc:  # zip, XML and openpyxl errors alike
