@@ -20,6 +20,7 @@ import errno
 import logging
 import os
 import shutil
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -48,7 +49,11 @@ def ensure_reserve(data_dir: Path, size: int = RESERVE_BYTES) -> bool:
     except FileNotFoundError:
         pass
     data_dir.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
+    _remove_stale_partials(data_dir)
+    # a name of its own: runs started together each make theirs and rename it into
+    # place (the last rename wins, both whole); a shared name raced (one renamed the
+    # other's file away under it)
+    partial = path.with_name(f"{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial")
     try:
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
@@ -71,6 +76,24 @@ def ensure_reserve(data_dir: Path, size: int = RESERVE_BYTES) -> bool:
             log.warning("no room for the %d MB space reserve in %s", size >> 20, data_dir)
             return False
         raise
+
+
+def _remove_stale_partials(data_dir: Path) -> None:
+    """Remove the partial reserve files of processes that died making them (killed runs)."""
+    for partial in data_dir.glob(f"{RESERVE_NAME}.*.partial"):
+        pid = partial.name[len(RESERVE_NAME) + 1:].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            partial.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def release_reserve(data_dir: Path) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
 from pathlib import Path
 
@@ -55,3 +56,41 @@ def test_the_reserve_is_made_once_and_given_up_once(tmp_path: Path) -> None:
 def test_the_line_names_the_disk_and_its_space(tmp_path: Path) -> None:
     line = disk.disk_full_line(tmp_path / "not-yet")
     assert str(tmp_path / "not-yet") in line and "MB free of" in line and "run again" in line
+
+
+def test_runs_starting_together_each_make_the_reserve_without_tripping_on_the_other(tmp_path: Path) -> None:
+    """Two ``union-warehouse run`` started together both make the reserve before the
+    pipeline lock: neither may rename the other's half-made file away (it did: one run
+    died with FileNotFoundError). Threads here, each making it again and again."""
+    import threading
+
+    data = tmp_path / "data"
+    errors: list[BaseException] = []
+
+    def make(times: int) -> None:
+        try:
+            for _ in range(times):
+                disk.reserve_path(data).unlink(missing_ok=True)
+                assert disk.ensure_reserve(data, size=1 << 16)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=make, args=(40,)) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert disk.ensure_reserve(data, size=1 << 16) and disk.reserve_path(data).stat().st_size == 1 << 16
+    assert list(data.glob("*.partial")) == []
+
+
+def test_a_partial_reserve_left_by_a_killed_run_is_removed(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    stale = data / "space-reserve.999999999-deadbeef.partial"  # no such pid
+    stale.write_bytes(b"\0" * 1024)
+    mine = data / f"space-reserve.{os.getpid()}-cafecafe.partial"  # a live process's: kept
+    mine.write_bytes(b"\0")
+    assert disk.ensure_reserve(data, size=1 << 16)
+    assert not stale.exists() and mine.exists()
