@@ -63,3 +63,17 @@ def check_char_rows_agree(
         else:
             assert row["chk"] is False, s
         yield s, row, fmt_ok
+
+
+def hold_back(settings: Any, entry: Any, expectation: str = "expect_table_row_count_to_be_between") -> None:
+    """A failed critical verdict for the ledger ``entry``, where and as the quality gate
+    writes it (the columns the gate's readers use): the submission is held back."""
+    import polars as pl
+
+    from pipelines.quality.verdicts import results_path
+
+    path = results_path(settings, entry)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pl.DataFrame({"submission_sha256": [entry.sha256], "success": [False], "severity": ["critical"],
+                  "expectation": [expectation], "column": [None]},
+                 schema_overrides={"column": pl.String}).write_parquet(path)

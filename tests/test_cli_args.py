@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import polars as pl
 import pytest
 
 from pipelines import cli
@@ -19,6 +18,7 @@ from pipelines.ingest.ledger import read_ledger
 from pipelines.ingest.process import ingest_pending
 
 from .conftest import drop
+from .helpers import hold_back
 from .test_dagster_pipeline import members_csv
 
 A = "110101001"
@@ -72,11 +72,7 @@ def test_the_summary_reports_this_run_and_names_no_file(settings: Settings, caps
     entries = read_ledger(settings.ledger_path)
     held = next(e for e in entries if e.path.endswith(named))
     # a quality verdict holding the first file back, as the GX gate writes it
-    results = settings.data_dir / "quality" / "results" / "members" / A
-    results.mkdir(parents=True)
-    pl.DataFrame({"submission_sha256": [held.sha256], "success": [False], "severity": ["critical"],
-                  "expectation": ["expect_table_row_count_to_be_between"], "column": [None]},
-                 schema_overrides={"column": pl.String}).write_parquet(results / f"{held.sha256}.parquet")
+    hold_back(settings, held)
 
     cli.print_summary(settings, "run-2")
     second = capsys.readouterr().out

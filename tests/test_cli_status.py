@@ -14,7 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 from pipelines import cli
@@ -25,6 +24,7 @@ from pipelines.ingest.ledger import read_ledger
 from pipelines.ingest.process import ingest_pending
 
 from .conftest import drop
+from .helpers import hold_back
 from .test_validate import valid_row
 
 A, B = "110101001", "110101002"
@@ -85,11 +85,7 @@ def test_status_lists_pending_and_held_back_files_by_reference(env: Settings, ca
     ingest_pending(env, run_id="run-1")
     entries = read_ledger(env.ledger_path)
     held = next(e for e in entries if e.path.endswith(held_name))
-    results = env.data_dir / "quality" / "results" / "members" / A
-    results.mkdir(parents=True)
-    pl.DataFrame({"submission_sha256": [held.sha256], "success": [False], "severity": ["critical"],
-                  "expectation": ["expect_table_row_count_to_be_between"], "column": [None]},
-                 schema_overrides={"column": pl.String}).write_parquet(results / f"{held.sha256}.parquet")
+    hold_back(env, held)  # a failed critical verdict, as the GX gate writes it
     waiting = drop(env, B, "members", f"{PERSON}_new.csv", members_csv(2, B))
     before = tree(env.data_dir)
 
