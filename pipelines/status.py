@@ -10,26 +10,16 @@ LIST_LIMIT = 10  # files listed per section of ``status`` (all are counted)
 
 
 def _last_publish(settings: Settings) -> dict[str, object] | None:
-    """The newest row of the published warehouse's ``audit.publish_manifest`` (read-only:
-    the published file is replaced whole by a publish, never written in place)."""
-    import duckdb
+    """The newest row of the published warehouse's publish log (read-only: the published
+    file is replaced whole by a publish, never written in place)."""
+    from pipelines.publish.history import published_log
 
-    if not settings.published_path.exists():
-        return None
-    with duckdb.connect(":memory:") as con:
-        con.execute("attach ? as published (read_only)", [str(settings.published_path)])
-        [(present,)] = con.execute(
-            "select count(*) from duckdb_tables() where database_name = 'published' "
-            "and schema_name = 'audit' and table_name = 'publish_manifest'").fetchall()
-        if not present:
-            return None
-        rows = con.execute(
-            "select publish_id, run_id, published_at, as_of_date, submissions_included, code_version "
-            "from published.audit.publish_manifest order by publish_id desc limit 1").fetchall()
-    if not rows:
+    log = published_log(settings.published_path)
+    if log is None or log.is_empty():
         return None
     keys = ("publish_id", "run_id", "published_at", "as_of_date", "submissions_included", "code_version")
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in zip(keys, rows[0], strict=True)}
+    row = log.select(keys).row(-1, named=True)  # the log is in publish order
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
 
 
 def _open_alerts_by_level(settings: Settings) -> dict[str, object]:

@@ -127,7 +127,7 @@ class HistoryStore:
                 tmp.unlink(missing_ok=True)
                 temporaries += 1
         committed = {int(p.stem) for p in self.publish_files() if p.stem.isdigit()}
-        swapped = _published_rows(published)
+        swapped = published_log(published)
         restored: list[int] = []
         if swapped is not None:
             for row in swapped.filter(~pl.col("publish_id").is_in(sorted(committed))).iter_slices(1):
@@ -151,7 +151,7 @@ def _name(publish_id: int) -> str:
     return f"{publish_id:08d}.parquet"
 
 
-def _published_rows(published: Path | None) -> pl.DataFrame | None:
+def published_log(published: Path | None) -> pl.DataFrame | None:
     """The publish log of the published warehouse, or None when there is none to read:
     no file, or a damaged one (truncated, overwritten). A damaged file is replaced whole
     by the publish about to run; what it cannot tell (whether a killed publish got as far
