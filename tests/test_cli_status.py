@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -152,7 +153,8 @@ def _validate(env: Settings, tmp_path: Path, name: str, content: str, capsys, *e
 def test_validate_a_good_file_exits_0_and_changes_nothing(env: Settings, tmp_path: Path, capsys) -> None:
     code, out = _validate(env, tmp_path, "good.csv", members_csv(3, A), capsys)
     assert code == 0
-    assert "处理结果 outcome: " in out and "(loaded)" in out
+    # validate runs no quality gate: the rows passed the row checks, the gate has not judged them
+    assert "处理结果 outcome: 已收到，待数据质量检查 (pending)" in out
     assert "rows: read 3, loaded 3, quarantined 0" in out
     assert not env.data_dir.exists()
 
@@ -177,6 +179,7 @@ def test_validate_a_bad_row_exits_1_naming_line_and_rule_not_the_value(
     assert BAD_ID not in out and PERSON not in out
     [receipt] = out_dir.glob("*.json")
     assert {p.suffix for p in out_dir.iterdir()} == {".json", ".xlsx"}
+    assert re.fullmatch(r"one_bad_回执_[0-9a-f]{8}\.json", receipt.name)  # the clerk's file name
     data = json.loads(receipt.read_text(encoding="utf-8"))
     assert data["rows"]["quarantined"] == 1
     assert any(p["code"] == "id_number.check_digit" and p["line"] == 3 for p in data["problems"])

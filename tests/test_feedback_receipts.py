@@ -5,25 +5,36 @@ mixed streets, formula-like values, the quality gate, idempotence and crashes.""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import random
+import re
+import unicodedata
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.config import Settings
 from pipelines.contract import DATASETS, Dataset, get_dataset
 from pipelines.feedback import receipts
+from pipelines.feedback.head import BEIJING
+from pipelines.feedback.locations import MAX_STEM_CHARS, file_stem
 from pipelines.feedback.receipts import (
+    GENERATED_LABEL,
     PROBLEM_HEADERS,
     PROBLEMS_SHEET,
     RECEIPT_SHEET,
+    STATUS_CODES,
+    TODO_LABEL,
     read_receipt,
     receipt_paths,
     write_receipts,
@@ -52,6 +63,20 @@ def entry_of(settings: Settings, path_suffix: str) -> LedgerEntry:
 
 def receipt_of(settings: Settings, path_suffix: str) -> dict:
     return read_receipt(receipt_paths(settings, entry_of(settings, path_suffix)).json)
+
+
+def _cells(ws: Worksheet) -> Iterator[object]:
+    """Every non-empty cell value of a sheet."""
+    return (v for row in ws.iter_rows(values_only=True) for v in row if v is not None)
+
+
+def sheet_facts(ws: Worksheet) -> dict[str, object]:
+    """Sheet 1 as {label: value}, with 如何处理 mapped to the line below it."""
+    rows = [r for r in ws.iter_rows(values_only=True) if r and r[0] is not None]
+    facts = {str(r[0]): r[1] for r in rows if len(r) > 1}
+    labels = [r[0] for r in rows]
+    facts[TODO_LABEL] = rows[labels.index(TODO_LABEL) + 1][0]
+    return facts
 
 
 def problem_set(receipt: dict) -> set[tuple[int | None, str, str | None]]:
@@ -112,10 +137,11 @@ def test_a_filled_template_round_trips_to_a_receipt_listing_exactly_the_wrong_ro
     expected = mistakes(rows)
     drop(settings, A, name, "first.xlsx", fill(template, dataset, rows))
     ingest_pending(settings)
+    judge(settings, entry_of(settings, "first.xlsx"))  # the quality gate passes it
     write_receipts(settings)
 
     receipt = receipt_of(settings, "first.xlsx")
-    assert receipt["status"] == "loaded" and receipt["street_code"] == A
+    assert receipt["status"] == "partly_loaded" and receipt["street_code"] == A
     assert receipt["rows"] == {"read": 7, "loaded": 2, "quarantined": 5, "warned": 0}
     assert problem_set(receipt) == expected
     wrong_lines = {line for line, _, _ in expected}
@@ -134,7 +160,8 @@ def test_a_filled_template_round_trips_to_a_receipt_listing_exactly_the_wrong_ro
     by_header = {c.zh: c.name for c in dataset.columns}
     assert {(r[0], r[2], by_header[r[1]]) for r in sheet[1:]} == expected
     summary = dict(r[:2] for r in wb[RECEIPT_SHEET].iter_rows(values_only=True) if r[0])
-    assert summary["处理结果"] == "已入库" and summary["未入库行数"] == 5
+    assert summary["处理结果"] == "部分入库（5 行未入库）" and summary["未入库行数"] == 5
+    assert summary["入库行数"] == 2 and summary["说明"].startswith("2 行已入库，5 行未通过检查")
     assert summary["文件"] == f"inbox/{A}/{name}/first.xlsx"
     assert summary["文件指纹（SHA-256 前12位）"] == entry_of(settings, "first.xlsx").sha256[:12]
 
@@ -142,9 +169,11 @@ def test_a_filled_template_round_trips_to_a_receipt_listing_exactly_the_wrong_ro
     fixed = valid_rows(dataset, 7)
     drop(settings, A, name, "corrected.xlsx", fill(template, dataset, fixed))
     ingest_pending(settings)
+    judge(settings, entry_of(settings, "corrected.xlsx"))
     write_receipts(settings)
     clean = receipt_of(settings, "corrected.xlsx")
     assert clean["status"] == "loaded" and clean["problems"] == []
+    assert (clean["status_zh"], clean["outcome_zh"], clean["todo_zh"]) == ("已入库", "全部 7 行已入库。", "无需处理。")
     assert clean["rows"] == {"read": 7, "loaded": 7, "quarantined": 0, "warned": 0}
     wb = openpyxl.load_workbook(receipt_paths(settings, entry_of(settings, "corrected.xlsx")).xlsx)
     assert len(list(wb[PROBLEMS_SHEET].iter_rows())) == 1  # the header only
@@ -424,6 +453,13 @@ def _verdicts(entry: LedgerEntry, failed: list[dict]) -> pl.DataFrame:
     return pl.DataFrame([ok, *({**base, **f} for f in failed)], infer_schema_length=None)
 
 
+def judge(settings: Settings, entry: LedgerEntry, failed: list[dict] | None = None) -> None:
+    """The quality gate's verdict on ``entry``: passed, or held back on ``failed``."""
+    target = results_path(settings, entry)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _verdicts(entry, failed or []).write_parquet(target)
+
+
 def test_a_receipt_written_before_the_quality_gate_is_updated_when_it_holds_the_file_back(
     settings: Settings,
 ) -> None:
@@ -433,7 +469,9 @@ def test_a_receipt_written_before_the_quality_gate_is_updated_when_it_holds_the_
     assert len(write_receipts(settings).outcomes) == 1
     [entry] = ledger(settings)
     paths = receipt_paths(settings, entry)
-    assert read_receipt(paths.json)["quality"]["state"] == "pending"
+    before = read_receipt(paths.json)
+    assert before["quality"]["state"] == "pending" and before["status"] == "pending"
+    assert before["status_zh"] == "已收到，待数据质量检查" and "已入库" not in before["outcome_zh"]
     assert paths.pending.exists()
     assert write_receipts(settings).outcomes == []  # nothing new yet
 
@@ -443,9 +481,7 @@ def test_a_receipt_written_before_the_quality_gate_is_updated_when_it_holds_the_
         "success": False,
         "observed_value": "3",
     }
-    target = results_path(settings, entry)
-    target.parent.mkdir(parents=True)
-    _verdicts(entry, [failed]).write_parquet(target)
+    judge(settings, entry, [failed])
     [outcome] = write_receipts(settings).outcomes
     assert outcome.status == "held_back"
     r = read_receipt(paths.json)
@@ -458,7 +494,12 @@ def test_a_receipt_written_before_the_quality_gate_is_updated_when_it_holds_the_
     assert not paths.pending.exists()
     wb = openpyxl.load_workbook(paths.xlsx)
     facts = dict(row[:2] for row in wb[RECEIPT_SHEET].iter_rows(values_only=True) if row[0])
-    assert "暂缓汇总" in facts["处理结果"] and "本次名单只有3行" in facts["数据质量检查"]
+    assert "暂缓汇总" in facts["处理结果"] and facts["数据质量检查"] == "未通过（1 项，原因见上方「说明」）"
+    # one status: the rows passed the row checks, but none is said to be in the warehouse
+    assert facts["说明"].startswith("3 行通过了逐行检查，但本文件未通过数据质量检查")
+    assert "本次名单只有3行" in facts["说明"] and facts["说明"] == r["outcome_zh"]
+    assert facts["通过逐行检查的行数（暂缓汇总，未入库）"] == 3
+    assert not any("已入库" in str(cell) or cell == "入库行数" for cell in _cells(wb[RECEIPT_SHEET]))
     assert write_receipts(settings).outcomes == []
 
 
@@ -579,3 +620,214 @@ def test_a_line_lookup_starts_again_when_asked_for_an_earlier_line(tmp_path: Pat
     assert lookup.get(999) == {"v": "x999"}
     assert lookup.get(3) == {"v": "x3"}  # backwards: read again from the top
     assert lookup.get(5000) == {} and LineLookup(None, ["v"]).get(3) == {}
+
+
+# --- issue 19: one truthful status, when, a sheet to filter, the clerk's own file name ------
+
+SHRINK = {
+    "expectation": "expect_table_row_count_to_be_between",
+    "severity": "critical",
+    "success": False,
+    "observed_value": "3",
+}
+
+
+def _members(n: int, start: int, bad: int = 0) -> str:
+    ds = get_dataset("members")
+    rows = valid_rows(ds, n, start=start)
+    for r in rows[:bad]:
+        r["gender"] = "未知"  # not in the list: the row is quarantined
+    return csv_text(ds, rows)
+
+
+# file name, its content, the gate's verdict (None: not judged), status code, 处理结果
+STATUS_TABLE: list[tuple[str, str, list[dict] | None, str, str]] = [
+    ("clean.csv", _members(3, 0), [], "loaded", "已入库"),
+    ("one_bad.csv", _members(3, 10, bad=1), [], "partly_loaded", "部分入库（1 行未入库）"),
+    ("all_bad.csv", _members(2, 20, bad=2), [], "not_loaded", "未入库（没有一行通过检查）"),
+    ("waiting.csv", _members(3, 30), None, "pending", "已收到，待数据质量检查"),
+    ("held.csv", _members(3, 40), [SHRINK], "held_back", "已收到，暂缓汇总（未通过数据质量检查）"),
+    ("no_id.csv", _members(2, 50).replace("id_number", "证件"), None, "rejected", "已退回（整个文件未入库）"),
+    ("clean_again.csv", _members(3, 0), None, "duplicate", "重复文件（未重复入库）"),
+]
+
+
+def test_every_receipt_states_one_true_status_the_same_in_the_workbook_and_the_json(
+    settings: Settings,
+) -> None:
+    """Issue 19: a clerk reads one status, and it is true. Table-driven over every
+    status: the workbook's 处理结果 / 说明 / 如何处理 / row counts are the json's
+    status_zh / outcome_zh / todo_zh / rows_zh, and 已入库 appears anywhere in the
+    workbook only when the file's rows are in the warehouse."""
+    assert {code for *_, code, _ in STATUS_TABLE} == set(STATUS_CODES)
+    for name, content, _, code, _ in STATUS_TABLE:
+        if code != "duplicate":
+            drop(settings, A, "members", name, content)
+    ingest_pending(settings)
+    for name, content, _, code, _ in STATUS_TABLE:
+        if code == "duplicate":
+            drop(settings, A, "members", name, content)
+    ingest_pending(settings)
+    for name, _, failed, *_ in STATUS_TABLE:
+        if failed is not None:
+            judge(settings, entry_of(settings, f"/{name}"), failed)
+    outcomes = {o.xlsx: o for o in write_receipts(settings).outcomes}
+
+    for name, _, _, code, label in STATUS_TABLE:
+        paths = receipt_paths(settings, entry_of(settings, f"/{name}"))
+        r = read_receipt(paths.json)
+        assert (r["status"], r["status_zh"], outcomes[paths.xlsx].status) == (code, label, code), name
+        book = openpyxl.load_workbook(paths.xlsx)
+        facts = sheet_facts(book[RECEIPT_SHEET])
+        assert facts["处理结果"] == r["status_zh"], name
+        assert facts["说明"] == r["outcome_zh"] and facts[TODO_LABEL] == r["todo_zh"], name
+        for row_label, n in r["rows_zh"]:
+            assert facts[row_label] == n, (name, row_label)
+        said = [str(v) for ws in book.worksheets for v in _cells(ws)]
+        in_warehouse = code in ("loaded", "partly_loaded")
+        assert any("已入库" in v for v in said) == in_warehouse, (name, said)
+    held = read_receipt(receipt_paths(settings, entry_of(settings, "/held.csv")).json)
+    assert held["outcome_zh"].startswith("3 行通过了逐行检查，但本文件未通过数据质量检查")
+    assert "本次名单只有3行" in held["outcome_zh"] and "联系区总工会" in held["todo_zh"]
+    assert ["通过逐行检查的行数（暂缓汇总，未入库）", 3] in held["rows_zh"]
+
+
+def test_the_receipt_says_when_it_was_generated_in_beijing_time(settings: Settings) -> None:
+    drop(settings, A, "members", "m.csv", _members(2, 0))
+    drop(settings, A, "members", "n.csv", _members(2, 10))
+    ingest_pending(settings)
+    moment = datetime(2026, 12, 7, 9, 45, 30, tzinfo=UTC)
+    clock = iter([moment, moment + timedelta(hours=15)])
+    write_receipts(settings, clock=lambda: next(clock))
+    m, n = (receipt_paths(settings, entry_of(settings, f"/{x}.csv")) for x in "mn")
+    r = read_receipt(m.json)
+    assert (r["generated_at"], r["generated_at_beijing"]) == ("2026-12-07T09:45:30+00:00", "2026-12-07 17:45")
+    assert sheet_facts(openpyxl.load_workbook(m.xlsx)[RECEIPT_SHEET])[GENERATED_LABEL] == "2026-12-07 17:45"
+    # past midnight in Beijing is the next day
+    assert read_receipt(n.json)["generated_at_beijing"] == "2026-12-08 08:45"
+
+
+def test_the_generation_time_is_the_current_beijing_time_by_default(settings: Settings) -> None:
+    drop(settings, A, "members", "m.csv", _members(2, 0))
+    ingest_pending(settings)
+    before = datetime.now(BEIJING).replace(second=0, microsecond=0)
+    write_receipts(settings)
+    after = datetime.now(BEIJING)
+    paths = receipt_paths(settings, entry_of(settings, "/m.csv"))
+    shown = sheet_facts(openpyxl.load_workbook(paths.xlsx)[RECEIPT_SHEET])[GENERATED_LABEL]
+    assert isinstance(shown, str)
+    stamp = datetime.strptime(shown, "%Y-%m-%d %H:%M").replace(tzinfo=BEIJING)
+    assert before <= stamp <= after
+    r = read_receipt(paths.json)
+    assert r["generated_at_beijing"] == shown
+    assert before <= datetime.fromisoformat(r["generated_at"]) <= after
+
+
+@pytest.mark.parametrize("small_limit", [0, 5_000], ids=["streamed", "in_memory"])
+def test_the_problem_sheet_has_a_frozen_header_and_an_autofilter_over_its_rows(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, small_limit: int
+) -> None:
+    monkeypatch.setattr(receipts, "SMALL_RECEIPT_PROBLEMS", small_limit)
+    ds = get_dataset("members")
+    drop(settings, A, "members", "bad.csv", _members(5, 0, bad=3))
+    drop(settings, A, "members", "good.csv", _members(2, 10))
+    ingest_pending(settings)
+    write_receipts(settings)
+    last = get_column_letter(len(PROBLEM_HEADERS) + len(ds.columns))
+    for name, lines in (("bad.csv", 3), ("good.csv", 0)):
+        ws = openpyxl.load_workbook(receipt_paths(settings, entry_of(settings, f"/{name}")).xlsx)[PROBLEMS_SHEET]
+        assert ws.freeze_panes == "A2", name
+        assert ws.auto_filter.ref == f"A1:{last}{1 + lines}", name
+        assert ws.max_row == 1 + lines and ws.max_column == len(PROBLEM_HEADERS) + len(ds.columns)
+
+
+def test_the_receipt_is_named_after_the_clerks_own_file_plus_a_digest(settings: Settings) -> None:
+    """The clerk sent 会员名单2015年12月.csv: the receipt is 会员名单2015年12月_回执_<8 hex>.xlsx
+    (and .json), in the street's folder. The same name in another folder, or sent again
+    with other content, gets a receipt of its own; nothing is overwritten."""
+    name = "会员名单2015年12月.csv"
+    drop(settings, A, "members", name, _members(3, 0))
+    drop(settings, A, "legal_services", name, _members(3, 0))  # the same file, wrong folder
+    drop(settings, B, "members", name, _members(3, 100).replace(A, B))
+    ingest_pending(settings)
+    drop(settings, A, "members", name, _members(4, 0))  # corrected, sent under the same name
+    ingest_pending(settings)
+    write_receipts(settings)
+
+    entries = [e for e in ledger(settings) if e.path.endswith(name)]
+    assert len(entries) == 4
+    names = set()
+    for e in entries:
+        digest = hashlib.sha256(f"{e.path}\n{e.sha256}".encode()).hexdigest()[:8]
+        paths = receipt_paths(settings, e)
+        assert paths.xlsx.name == f"会员名单2015年12月_回执_{digest}.xlsx"
+        assert paths.json.name == f"会员名单2015年12月_回执_{digest}.json"
+        assert paths.xlsx.parent == settings.receipts_dir / str(e.street_code)
+        assert paths.xlsx.exists() and read_receipt(paths.json)["file"]["path"] == e.path
+        names.add(paths.xlsx.name)
+    assert len(names) == 4  # no two receipts share a name
+    in_a = sorted(p.name for p in (settings.receipts_dir / A).iterdir())
+    assert len(in_a) == 6 and all(re.fullmatch(r"会员名单2015年12月_回执_[0-9a-f]{8}\.(xlsx|json)", n) for n in in_a)
+
+
+@pytest.mark.parametrize(
+    ("path", "stem"),
+    [
+        ("inbox/110101001/members/会员名单2015年12月.csv", "会员名单2015年12月"),
+        ("inbox/110101001/members/名单.v2.xlsx", "名单.v2"),
+        ("inbox/110101001/members/名单2015.12", "名单2015.12"),  # no extension to drop
+        ("inbox/110101001/members/..\\..\\etc\\passwd.csv", "passwd"),
+        ("inbox/110101001/members/名单\x00\x1f\t1.csv", "名单_1"),
+        ("inbox/110101001/members/名单:2015*?<>|\".xlsx", "名单_2015"),
+        ("inbox/110101001/members/ .名单 . .csv", "名单"),
+        ("inbox/110101001/members/\u202egpj.csv", "gpj"),  # a right-to-left override
+        ("inbox/110101001/members/e\u0301.csv", "\u00e9"),  # NFC
+        ("inbox/110101001/members/CON.csv", "_CON"),
+        ("inbox/110101001/members/nul.2015.csv", "_nul.2015"),
+        ("inbox/110101001/members/....csv", "文件"),
+        ("inbox/110101001/members/" + "名" * 300 + ".csv", "名" * MAX_STEM_CHARS),
+    ],
+)
+def test_the_clerks_file_name_is_made_safe_for_a_file_name(path: str, stem: str) -> None:
+    assert file_stem(path) == stem
+
+
+def test_any_file_name_gives_a_receipt_name_every_file_system_takes(tmp_path: Path) -> None:
+    """Seeded: names made of Chinese, ASCII, separators, control and format characters,
+    Windows-forbidden characters, dots and spaces: the receipt's name is short, clean,
+    and can be created."""
+    rng = random.Random(19)
+    pool = list("会员名单年月工会ab12 ._-/\\:*?\"<>|\x00\x07\t\r\n\u200b\u202e\ufeff\u3000（）")
+    for _ in range(300):
+        raw = "".join(rng.choice(pool) for _ in range(rng.randint(0, 120)))
+        stem = file_stem(f"inbox/110101001/members/{raw}.csv")
+        assert stem and len(stem) <= MAX_STEM_CHARS, raw
+        assert not set(stem) & set('/\\:*?"<>|'), raw
+        assert not any(unicodedata.category(c).startswith("C") for c in stem), raw
+        assert stem[0] not in " ." and stem[-1] not in " .", raw
+        name = f"{stem}_回执_0123abcd.xlsx"
+        assert len(name.encode()) <= 255
+        (tmp_path / name).touch()
+        assert (tmp_path / name).exists()
+
+
+def test_a_receipt_that_fails_is_logged_without_the_clerks_file_name(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The receipt's name now holds the clerk's file name (which may name a person):
+    an error writing it, whose message quotes the path as the OS does, is logged by
+    ledger seq and street only."""
+    drop(settings, A, "members", "王小明入会申请.csv", _members(2, 0))
+    ingest_pending(settings)
+    [entry] = ledger(settings)
+    target = receipt_paths(settings, entry).xlsx
+    assert "王小明入会申请_回执_" in target.name
+
+    def denied(*args: object) -> None:
+        raise PermissionError(13, "Permission denied", str(target))
+
+    monkeypatch.setattr(receipts, "_write_problems", denied)
+    with caplog.at_level("INFO"):
+        run = write_receipts(settings)
+    assert run.errors == 1 and f"receipt failed for ledger seq {entry.seq} (street {A})" in caplog.text
+    assert "王小明" not in caplog.text and "回执" not in caplog.text

@@ -1,5 +1,6 @@
 """What a receipt's first sheet says (and its json twin holds besides the problems):
-pure functions of a ledger entry, its problem counts and its quality verdict."""
+pure functions of a ledger entry, its problem counts, its quality verdict and the time
+the receipt is generated. The status shown is decided by :mod:`.outcome` alone."""
 
 from __future__ import annotations
 
@@ -11,19 +12,24 @@ from pipelines.contract import DATASETS_BY_NAME, Dataset, Severity, rule
 from pipelines.ingest.ledger import LedgerEntry, Status
 
 from .locations import receipt_id
+from .outcome import HELD_BACK, DuplicateOf, ReceiptStatus, Rows, Submission, receipt_status
 from .sources import QualityVerdict
 from .wording import (
     expectation_zh,
     header,
     problem_message,
     rejection_message,
-    status_zh,
     street_label,
 )
 
-RECEIPT_VERSION = 1
+# 2: one status decided by .outcome (new codes partly_loaded, not_loaded, pending),
+# status_zh / outcome_zh / todo_zh / rows_zh, generated_at(_beijing) instead of written_at
+RECEIPT_VERSION = 2
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 SHA_PREFIX = 12
+
+
+GENERATED_FORMAT = "%Y-%m-%d %H:%M"  # 回执生成时间, e.g. 2026-12-07 17:45
 
 
 def beijing_time(iso_utc: str | None) -> str:
@@ -35,10 +41,14 @@ def beijing_time(iso_utc: str | None) -> str:
     return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _status(entry: LedgerEntry, verdict: QualityVerdict) -> str:
-    if entry.status == Status.LOADED and verdict.state == "held_back":
-        return "held_back"
-    return entry.status
+def generated_times(now: datetime) -> dict[str, str]:
+    """When a receipt is generated: ISO 8601 in UTC, and to the minute in Beijing time."""
+    if now.tzinfo is None:
+        raise ValueError("the receipt's clock must give an aware datetime")
+    return {
+        "generated_at": now.astimezone(UTC).isoformat(timespec="seconds"),
+        "generated_at_beijing": now.astimezone(BEIJING).strftime(GENERATED_FORMAT),
+    }
 
 
 def _reason(entry: LedgerEntry, dataset: Dataset | None) -> dict[str, Any] | None:
@@ -131,12 +141,42 @@ _QUALITY_ZH = {
 }
 
 
-def quality_text(quality: dict[str, Any]) -> str:
+def quality_text(quality: dict[str, Any], status: str) -> str:
+    """The quality line of sheet 1; a held-back file's reasons are in its 说明 already."""
     if quality["state"] != "held_back":
         return _QUALITY_ZH[quality["state"]]
-    reasons = "；".join(f["message_zh"] for f in quality["failures"])
-    return (
-        f"未通过：本文件已收到，但暂缓汇入统计。原因：{reasons}。请核对后重新上报完整、正确的文件。"
+    if status == HELD_BACK:
+        return f"未通过（{len(quality['failures'])} 项，原因见上方「说明」）"
+    return "未通过：" + "；".join(f["message_zh"] for f in quality["failures"]) + "。"
+
+
+def _duplicate_of_kind(dup: dict[str, Any] | None) -> DuplicateOf | None:
+    if dup is None:
+        return None
+    if not dup["same_street"]:
+        return "other_street"
+    return "same_street_rejected" if dup["status"] == Status.REJECTED else "same_street"
+
+
+def decide_status(
+    entry: LedgerEntry,
+    dataset: Dataset | None,
+    quality: dict[str, Any],
+    reason: dict[str, Any] | None,
+    duplicate_of: dict[str, Any] | None,
+) -> ReceiptStatus:
+    """The receipt's one status (:func:`.outcome.receipt_status`) from what sheet 1 shows."""
+    return receipt_status(
+        Submission(
+            ledger_status=entry.status,
+            quality_state=quality["state"],
+            rows=Rows(entry.rows_read, entry.rows_loaded, entry.rows_quarantined, entry.rows_warned),
+            quality_reasons=tuple(f["message_zh"] for f in quality["failures"]),
+            reason_zh=reason["message_zh"] if reason else "",
+            duplicate_zh=duplicate_text(duplicate_of) if duplicate_of else "",
+            duplicate_of=_duplicate_of_kind(duplicate_of),
+            registry=dataset.is_registry if dataset is not None else None,
+        )
     )
 
 
@@ -145,11 +185,15 @@ def build_head(
     original: LedgerEntry | None,
     counts: Counter[tuple[str, str | None, str]],
     verdict: QualityVerdict,
+    now: datetime,
 ) -> dict[str, Any]:
-    """Everything sheet 1 shows (and the json twin holds besides the problems)."""
+    """Everything sheet 1 shows (and the json twin holds besides the problems); ``now``:
+    when the receipt is generated (an aware datetime)."""
     dataset = DATASETS_BY_NAME.get(entry.dataset or "")
     quality = _quality(dataset, verdict)
-    status = _status(entry, verdict)
+    reason = _reason(entry, dataset)
+    duplicate_of = _duplicate_of(entry, original)
+    status = decide_status(entry, dataset, quality, reason, duplicate_of)
     problem_rows = [
         {
             "code": code,
@@ -179,10 +223,13 @@ def build_head(
         },
         "received_at": entry.first_seen,
         "received_at_beijing": beijing_time(entry.first_seen),
-        "status": status,
-        "status_zh": status_zh(entry.status, status == "held_back"),
-        "reason": _reason(entry, dataset),
-        "duplicate_of": _duplicate_of(entry, original),
+        **generated_times(now),
+        "status": status.code,
+        "status_zh": status.label_zh,
+        "outcome_zh": status.detail_zh,
+        "todo_zh": status.todo_zh,
+        "reason": reason,
+        "duplicate_of": duplicate_of,
         "quality": quality,
         "as_of_date": entry.as_of_date,
         "rows": {
@@ -191,10 +238,10 @@ def build_head(
             "quarantined": entry.rows_quarantined,
             "warned": entry.rows_warned,
         },
+        "rows_zh": [list(pair) for pair in status.rows_zh],
         "problem_counts": problem_rows,
         "ledger_seq": entry.seq,
         "run_id": entry.run_id,
-        "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 
@@ -202,24 +249,3 @@ def problem_text(dataset: Dataset | None, code: str, column: str | None) -> str:
     if dataset is None:
         return rule(code).message_zh(header=column or "", column=column or "")
     return problem_message(dataset, code, column)
-
-
-def outcome_text(head: dict[str, Any]) -> str:
-    if head["reason"]:
-        return head["reason"]["message_zh"]
-    if head["duplicate_of"]:
-        return duplicate_text(head["duplicate_of"])
-    rows = head["rows"]
-    if rows["quarantined"]:
-        return (
-            f"{rows['loaded']} 行已入库，{rows['quarantined']} 行未入库。"
-            "未入库的行见「问题明细」：按行号找到原文件中的行，按说明修改后重新上报。"
-        )
-    return f"全部 {rows['loaded']} 行已入库。" + ("有提示项，请核对。" if rows["warned"] else "")
-
-
-def resubmit_hint(head: dict[str, Any]) -> str:
-    dataset = DATASETS_BY_NAME.get(head["dataset"] or "")
-    if dataset is not None and dataset.is_registry:
-        return "名单类数据：修改后请上报本街道完整名单（新名单会替代旧名单），不要只上报修改的行。"
-    return "事件类数据：修改后可只上报改正的行（按编号更新），也可重新上报整个文件。"

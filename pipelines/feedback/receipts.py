@@ -1,22 +1,26 @@
 """A receipt for every submission file: what was loaded, and what to fix.
 
-``$UNION_DATA_DIR/receipts/<street_code>/<receipt id>.xlsx`` for the street's clerk and a
-``.json`` twin with the same content for machines. Sheet 1 (回执): the file, its SHA-256
-prefix, when it was received, what happened to it (loaded; rejected with its one
-reason, naming every column it concerns, e.g. all the missing ones, and the header
-cells that name no column; a duplicate, naming the earlier file it repeats; held back
-by the quality gate, with the failed expectations in Chinese), rows read / loaded / not
-loaded, problems per rule. Sheet 2 (问题明细): one line per problem (a rejected file:
-one per column its reason names): line number, column (Chinese header), rule code, what
-happens to the row, how to fix it, and the row's own values from that file (quarantine
-for rows not loaded, landing for rows loaded with a warning) so the clerk can find it.
-A receipt reads only its own file's outputs: nothing from any other file or street.
+``$UNION_DATA_DIR/receipts/<street_code>/<file name>_回执_<digest>.xlsx`` for the
+street's clerk and a ``.json`` twin with the same content for machines. Sheet 1 (回执):
+the file, its SHA-256 prefix, when it was received, when the receipt was generated, its
+one status (:mod:`.outcome`: loaded, partly loaded, nothing loaded, waiting for the
+quality gate, held back by it with the failed expectations in Chinese, rejected with its
+one reason naming every column it concerns and the header cells that name no column, a
+duplicate naming the earlier file it repeats), what that means and what to do, the row
+counts, problems per rule. Sheet 2 (问题明细, header frozen, autofilter on): one line per
+problem (a rejected file: one per column its reason names): line number, column
+(Chinese header), rule code, what happens to the row, how to fix it, and the row's own
+values from that file (quarantine for rows not loaded, landing for rows that passed
+with a warning) so the clerk can find it. A receipt reads only its own file's outputs:
+nothing from any other file or street.
 
 Decisions:
 
-* One receipt per distinct (path, SHA-256), named ``<dataset>__<file name>__<12 hex of
-  sha256(path + sha256)>``: the same bytes under another name get a receipt of their own
-  (a duplicate naming the earlier file), the same file touched again does not.
+* One receipt per distinct (path, SHA-256), named after the clerk's own file plus 8 hex
+  of sha256(path + sha256) (:mod:`.locations`): the same bytes under another name get a
+  receipt of their own (a duplicate naming the earlier file), the same file touched
+  again does not. The name never leaves the street's receipts folder: a failed receipt
+  is logged by ledger seq and street.
 * A file in a street folder that is not in the street list (``file.unknown_street``)
   has no street: its receipt goes to ``receipts/_unknown/`` for the operators.
 * A duplicate of another street's file says so without naming that file.
@@ -35,7 +39,9 @@ import json
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -48,11 +54,9 @@ from pipelines.spreadsheet import StreamingSheet, StreamingWorkbook
 from .head import (
     build_head,
     duplicate_text,
-    outcome_text,
     problem_text,
     quality_text,
     reason_lines,
-    resubmit_hint,
 )
 from .locations import (
     PENDING_DIR,
@@ -63,6 +67,7 @@ from .locations import (
     receipt_id,
     receipt_paths,
 )
+from .outcome import LOADED, STATUS_CODES, severity_zh
 from .sources import (
     LineLookup,
     Problem,
@@ -73,10 +78,11 @@ from .sources import (
     quality_verdict,
 )
 from .summaries import write_summaries
-from .wording import SEVERITY_ZH, header
+from .wording import header
 
 __all__ = [
     "PENDING_DIR",
+    "STATUS_CODES",
     "UNKNOWN_STREET_DIR",
     "ReceiptOutcome",
     "ReceiptPaths",
@@ -97,6 +103,8 @@ SMALL_RECEIPT_PROBLEMS = 5_000
 
 RECEIPT_SHEET = "回执"
 PROBLEMS_SHEET = "问题明细"
+GENERATED_LABEL = "回执生成时间（北京时间）"
+TODO_LABEL = "如何处理"
 PROBLEM_HEADERS = ("行号", "列", "规则代码", "处理方式", "问题说明及修改方法")
 
 _TITLE = {"bold": True, "font_size": 14}
@@ -110,12 +118,16 @@ _BAD_STATUS = {**_VALUE, "bold": True, "font_color": "#C00000"}
 # --- sheet 1 ----------------------------------------------------------------------------
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def _write_receipt_sheet(sheet: StreamingSheet, head: dict[str, Any]) -> None:
+    """Sheet 1; every status word comes from the head (decided once, by .outcome)."""
     sheet.set_widths([26, 90, 12, 12])
     sheet.write_row(["数据上报回执"], _TITLE)
-    rows = head["rows"]
-    status_style = _VALUE if head["status"] == "loaded" else _BAD_STATUS
-    quality_style = _BAD_STATUS if head["status"] == "held_back" else _VALUE
+    status_style = _VALUE if head["status"] == LOADED else _BAD_STATUS
+    quality_style = _BAD_STATUS if head["quality"]["state"] == "held_back" else _VALUE
     dataset = (
         f"{head['dataset_zh']}（{head['dataset']}）"
         if head["dataset_zh"]
@@ -127,14 +139,12 @@ def _write_receipt_sheet(sheet: StreamingSheet, head: dict[str, Any]) -> None:
         ("文件", head["file"]["path"], _VALUE),
         ("文件指纹（SHA-256 前12位）", head["file"]["sha256_prefix"], _VALUE),
         ("收到时间（北京时间）", head["received_at_beijing"], _VALUE),
+        (GENERATED_LABEL, head["generated_at_beijing"], _VALUE),
         ("处理结果", head["status_zh"], status_style),
-        ("说明", outcome_text(head), _VALUE),
-        ("数据质量检查", quality_text(head["quality"]), quality_style),
+        ("说明", head["outcome_zh"], _VALUE),
+        ("数据质量检查", quality_text(head["quality"], head["status"]), quality_style),
         ("统计日期", head["as_of_date"] or "", _VALUE),
-        ("读取行数", rows["read"], _VALUE),
-        ("入库行数", rows["loaded"], _VALUE),
-        ("未入库行数", rows["quarantined"], _VALUE),
-        ("有提示的行数（已入库）", rows["warned"], _VALUE),
+        *((label, n, _VALUE) for label, n in head["rows_zh"]),
     ]
     for label, value, style in facts:
         sheet.write_row([label, value], [_LABEL, style])
@@ -144,12 +154,12 @@ def _write_receipt_sheet(sheet: StreamingSheet, head: dict[str, Any]) -> None:
         sheet.write_row(["规则代码", "说明及修改方法", "处理方式", "条数"], _HEADER)
         for p in head["problem_counts"]:
             sheet.write_row(
-                [p["code"], p["message_zh"], SEVERITY_ZH[Severity(p["severity"])], p["count"]],
+                [p["code"], p["message_zh"], severity_zh(head["status"], p["severity"]), p["count"]],
                 _VALUE,
             )
         sheet.skip()
-    sheet.write_row(["如何处理"], {"bold": True})
-    sheet.write_row([resubmit_hint(head)])
+    sheet.write_row([TODO_LABEL], {"bold": True})
+    sheet.write_row([head["todo_zh"]])
     sheet.write_row(["规则代码的说明见 docs/rules.md（规则目录）；如有疑问请联系区总工会。"])
 
 
@@ -159,8 +169,11 @@ def _write_receipt_sheet(sheet: StreamingSheet, head: dict[str, Any]) -> None:
 class _ProblemWriter:
     """Writes each problem to sheet 2 and to the json, with its row's own values."""
 
-    def __init__(self, wb: StreamingWorkbook, dataset: Dataset | None, out: IO[str]) -> None:
+    def __init__(
+        self, wb: StreamingWorkbook, dataset: Dataset | None, out: IO[str], status: str
+    ) -> None:
         self.dataset = dataset
+        self.status = status
         self.columns = [c.name for c in dataset.columns] if dataset else []
         headers = (
             [*PROBLEM_HEADERS, *(c.zh for c in dataset.columns)]
@@ -182,7 +195,7 @@ class _ProblemWriter:
 
     def write(self, p: Problem, values: dict[str, str | None], message: str) -> None:
         head = header(self.dataset, p.column) if self.dataset and p.column else (p.column or "")
-        severity = SEVERITY_ZH.get(Severity(p.severity), p.severity)
+        severity = severity_zh(self.status, p.severity)
         cells = [p.line, head or "（整行）", p.code, severity, message]
         cells += [values.get(c) for c in self.columns]
         self.table.append(cells, self._style(p.column))
@@ -197,6 +210,13 @@ class _ProblemWriter:
         }
         self.out.write(("" if self.count == 0 else ",\n") + json_line(item))
         self.count += 1
+
+    def finish(self) -> None:
+        """An autofilter over each sheet's header and rows (the header is frozen by the
+        table), so the clerk can filter by rule code or column."""
+        last_col = len(self.table.headers) - 1
+        for sheet in self.table.sheets:
+            sheet.ws.autofilter(0, 0, max(sheet.next_row - 1, 0), last_col)
 
 
 def _write_problems(
@@ -232,7 +252,7 @@ class ReceiptOutcome:
 
     street_code: str | None
     dataset: str | None
-    status: str  # loaded | rejected | duplicate | held_back
+    status: str  # one of STATUS_CODES
     quality: str
     rows_read: int
     rows_loaded: int
@@ -243,13 +263,17 @@ class ReceiptOutcome:
 
 
 def write_receipt(
-    settings: Settings, entry: LedgerEntry, original: LedgerEntry | None = None
+    settings: Settings,
+    entry: LedgerEntry,
+    original: LedgerEntry | None = None,
+    now: datetime | None = None,
 ) -> ReceiptOutcome:
-    """Write (or rewrite) the receipt of one ledgered file; atomic, see the module doc."""
+    """Write (or rewrite) the receipt of one ledgered file; atomic, see the module doc.
+    ``now``: the generation time it states (default: the current time)."""
     paths = receipt_paths(settings, entry)
     verdict = quality_verdict(settings, entry)
     counts = problem_counts(settings, entry)
-    head = build_head(entry, original, counts, verdict)
+    head = build_head(entry, original, counts, verdict, now or utc_now())
     if verdict.state == "pending":
         paths.pending.parent.mkdir(parents=True, exist_ok=True)
         paths.pending.touch()
@@ -264,8 +288,9 @@ def write_receipt(
     ):
         _write_receipt_sheet(wb.add_sheet(RECEIPT_SHEET), head)
         out.write(json_line(head)[:-1] + ', "problems": [\n')
-        writer = _ProblemWriter(wb, dataset, out)
+        writer = _ProblemWriter(wb, dataset, out, head["status"])
         _write_problems(settings, entry, head, writer)
+        writer.finish()
         out.write("\n]}\n")
     if verdict.state != "pending":
         paths.pending.unlink(missing_ok=True)
@@ -317,10 +342,13 @@ def pending_receipts(settings: Settings, entries: list[LedgerEntry]) -> list[Led
     return [e for e in receipt_entries(entries) if needs_receipt(settings, e)]
 
 
-def write_receipts(settings: Settings, run_id: str | None = None) -> ReceiptRun:
+def write_receipts(
+    settings: Settings, run_id: str | None = None, clock: Callable[[], datetime] = utc_now
+) -> ReceiptRun:
     """Write the summaries of the runs (``run_id`` and those of the files below), then
     the receipt of every ledgered file that has none yet or whose quality verdict
-    arrived since. Safe to call at any time, any number of times."""
+    arrived since. Safe to call at any time, any number of times. ``clock``: the
+    receipts' generation time (an aware datetime)."""
     result = ReceiptRun()
     started = time.perf_counter()
     entries = read_ledger(settings.ledger_path)
@@ -336,7 +364,7 @@ def write_receipts(settings: Settings, run_id: str | None = None) -> ReceiptRun:
     for e in todo:
         original = index.original_by_sha.get(e.sha256) if e.status == Status.DUPLICATE else None
         try:
-            result.outcomes.append(write_receipt(settings, e, original))
+            result.outcomes.append(write_receipt(settings, e, original, clock()))
         except Exception as exc:  # one file's receipt must not stop the others'
             # the type only: a traceback would quote the receipt's path, i.e. the file's name
             log.error("receipt failed for ledger seq %d (street %s): %s", e.seq, e.street_code,

@@ -1,4 +1,4 @@
-"""What the clerks read: the Chinese words for types, severities, statuses and each
+"""What the clerks read: the Chinese words for types, severities and each
 problem, all derived from the contract and the rule catalogue (never a second list)."""
 
 from __future__ import annotations
@@ -167,14 +167,6 @@ def column_prompt(dataset: Dataset, col: Column, street_code: str | None = None)
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def status_zh(status: str, held_back: bool) -> str:
-    if status == "loaded":
-        return "已收到，暂缓汇总（未通过数据质量检查）" if held_back else "已入库"
-    return {"rejected": "已退回（整个文件未入库）", "duplicate": "重复文件（未重复入库）"}.get(
-        status, status
-    )
 
 
 # --- the quality gate's verdicts, for the clerk ---------------------------------------

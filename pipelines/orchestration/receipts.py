@@ -10,7 +10,7 @@ Metadata: counts per street and timings; never a value, a name or a file name.
 import dagster as dg
 
 from pipelines.contract import DATASETS
-from pipelines.feedback.receipts import ReceiptRun, write_receipts
+from pipelines.feedback.receipts import STATUS_CODES, ReceiptRun, write_receipts
 
 from .landing import LEDGER_KEY, landing_key
 from .resources import UnionPaths
@@ -18,7 +18,7 @@ from .resources import UnionPaths
 RECEIPTS_KEY = dg.AssetKey(["audit", "receipts"])
 QUALITY_RESULTS_KEY = dg.AssetKey(["audit", "quality_results"])
 
-_STATUSES = ("loaded", "held_back", "rejected", "duplicate")
+_STATUSES = STATUS_CODES  # a receipt's one status (pipelines.feedback.outcome)
 
 
 def _streets_md(run: ReceiptRun) -> str:
