@@ -17,6 +17,8 @@ import polars as pl
 import pytest
 
 from pipelines.config import Settings
+from pipelines.contract import get_dataset
+from pipelines.feedback.receipts import read_receipt, receipt_paths, write_receipts
 from pipelines.ingest import dropzone
 from pipelines.ingest import process as process_mod
 from pipelines.ingest.dropzone import (
@@ -33,6 +35,7 @@ from pipelines.ingest.reconcile import reconcile
 
 from .conftest import drop
 from .helpers import deadline
+from .test_validate import valid_row
 
 S1, S2 = "110101001", "110101002"
 OLD_NS = 1_420_000_000 * 10**9  # 2014-12-31: an mtime that unzip / cp -p would keep
@@ -123,6 +126,82 @@ def test_folders_that_are_not_utf8_name_no_street_or_dataset_and_crash_nothing(s
         f"inbox/{S1}/争议/b.csv": (Status.REJECTED, "file.unknown_dataset"),
         f"inbox/{S1}/dispute_cases/c.csv": (Status.LOADED, None),
     }
+
+
+# --- 1b. dataset folders by their Chinese names --------------------------------------------------
+
+MEMBERS = get_dataset("members")
+
+
+def members_csv(*ns: int) -> str:
+    """A members list of valid rows (the street code left blank: the folder's street),
+    with the template's Chinese headers."""
+    rows = [valid_row(MEMBERS, n) | {"member_id": f"M{n}", "street_code": ""} for n in ns]
+    lines = [",".join(c.zh for c in MEMBERS.columns)]
+    lines += [",".join(r[c.name] or "" for c in MEMBERS.columns) for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_file_in_the_chinese_named_folder_is_ingested_as_that_dataset(settings: Settings) -> None:
+    drop(settings, S1, "会员信息", "x.csv", members_csv(0, 1))
+    drop(settings, S1, "平台派单", "t.csv", "工单编号,派单时间,诉求类别,办理时限\nT1,2015-07-01 09:00,欠薪,2015-07-03 09:00\n")
+    result = ingest_pending(settings)
+    assert result.errors == []
+    entries = by_path(result.entries)
+    member = entries[f"inbox/{S1}/会员信息/x.csv"]  # the path as the clerk made it
+    assert (member.status, member.dataset, member.street_code, member.rows_loaded) == (
+        Status.LOADED, "members", S1, 2)
+    assert member.landing_path == f"landing/members/{S1}/{member.sha256}.parquet"
+    assert landed(settings, "members", S1)["member_id"].to_list() == ["M0", "M1"]
+    ticket = entries[f"inbox/{S1}/平台派单/t.csv"]
+    assert (ticket.status, ticket.dataset, ticket.rows_loaded) == (Status.LOADED, "hotline_tickets", 1)
+    # the ledger file and the receipt record the dataset by its one name
+    [ledgered] = [e for e in read_ledger(settings.ledger_path) if e.path == member.path]
+    assert ledgered.dataset == "members"
+    write_receipts(settings)
+    receipt = read_receipt(receipt_paths(settings, member).json)
+    assert receipt["dataset"] == "members"
+    assert pending(settings) == [] and reconcile(settings).ok
+
+
+@pytest.mark.parametrize(("first", "second"), [("members", "会员信息"), ("会员信息", "members")])
+def test_the_same_bytes_in_the_english_and_the_chinese_folder_are_a_duplicate(
+    settings: Settings, first: str, second: str
+) -> None:
+    body = members_csv(0)
+    drop(settings, S1, first, "a.csv", body)
+    [original] = ingest_pending(settings).entries
+    drop(settings, S1, second, "b.csv", body)
+    [copy] = ingest_pending(settings).entries
+    assert (original.status, original.dataset) == (Status.LOADED, "members")
+    assert (copy.status, copy.error_code, copy.dataset) == (Status.DUPLICATE, "file.duplicate", "members")
+    assert copy.duplicate_of == original.path == f"inbox/{S1}/{first}/a.csv"
+    assert landed(settings, "members", S1)["member_id"].to_list() == ["M0"]  # landed once
+    assert reconcile(settings).ok
+
+
+def test_a_gbk_named_chinese_folder_is_that_dataset_and_an_undecodable_one_is_unknown(
+    settings: Settings,
+) -> None:
+    """Folder names that are not UTF-8 are read as today (GB18030 when the bytes round-trip,
+    else escaped): the decoded name 会员信息 is the members folder; an escaped one, or a
+    GBK twin beside the UTF-8 folder (it takes the escaped form), names no dataset."""
+    gbk = drop_bytes(settings, S1, "会员信息".encode("gbk"), b"a.csv", members_csv(0))
+    drop_bytes(settings, S2, b"\xff\xfe", b"b.csv", members_csv(1))
+    drop(settings, S2, "会员信息", "c.csv", members_csv(2))
+    twin = drop_bytes(settings, S2, "会员信息".encode("gbk"), b"d.csv", members_csv(3))
+    escaped = "会员信息".encode("gbk").decode("utf-8", "backslashreplace")
+    result = ingest_pending(settings)
+    assert result.errors == []
+    got = {e.path: (e.status, e.error_code, e.dataset) for e in result.entries}
+    assert got == {
+        f"inbox/{S1}/会员信息/a.csv": (Status.LOADED, None, "members"),
+        f"inbox/{S2}/\\xff\\xfe/b.csv": (Status.REJECTED, "file.unknown_dataset", None),
+        f"inbox/{S2}/会员信息/c.csv": (Status.LOADED, None, "members"),
+        f"inbox/{S2}/{escaped}/d.csv": (Status.REJECTED, "file.unknown_dataset", None),
+    }
+    assert resolve(settings.raw_dir, f"inbox/{S1}/会员信息/a.csv") == Path(os.fsdecode(gbk))
+    assert resolve(settings.raw_dir, next(p for p in got if p.endswith("d.csv"))) == Path(os.fsdecode(twin))
 
 
 def test_a_failing_ledger_append_leaves_that_file_pending_and_the_batch_goes_on(

@@ -4,11 +4,14 @@ a template filled in as a clerk would loads with nothing quarantined."""
 from __future__ import annotations
 
 import argparse
+import csv
 import io
+import re
 from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
+import polars as pl
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -27,6 +30,7 @@ from pipelines.contract import (
 from pipelines.feedback import templates
 from pipelines.feedback.cli import cmd_template, register
 from pipelines.feedback.templates import INSTRUCTIONS_SHEET, write_template, write_templates
+from pipelines.feedback.wording import problem_message
 from pipelines.ingest.process import ingest_pending
 
 from .conftest import drop
@@ -133,8 +137,9 @@ def test_headers_prompts_dropdowns_and_formats(tmp_path: Path, dataset: Dataset)
         dv = dvs[letter(i)]
         assert str(dv.sqref) == f"{letter(i)}2:{letter(i)}1048576"  # the whole column
         if col.type is ColumnType.ENUM:
-            assert dv.type == "list" and list_values(dv) == list(col.enum), col.name
-            assert dv.errorStyle in (None, "stop")
+            assert dv.type == "list" and list_values(dv) == list(col.choices), col.name
+            # a named code (行业门类) may be typed alone: Excel warns instead of refusing
+            assert dv.errorStyle in (("warning",) if col.enum_labels else (None, "stop"))
         elif col.type is ColumnType.BOOL:
             assert dv.type == "list" and list_values(dv) == ["是", "否"], col.name
         elif col.name == "street_code":
@@ -184,7 +189,8 @@ def test_the_instructions_sheet_lists_every_column_and_rule(
         assert (a.code, heads) in rule_rows, a
     for code in FILE_RULES:
         assert (code, "（整个文件）") in rule_rows
-    assert "docs/rules.md" in text
+    # either folder: the English name or the Chinese one
+    assert f"inbox/<街道代码>/{dataset.folder_zh}/" in text
 
 
 def test_a_street_template_is_prefilled_and_offers_only_that_street(tmp_path: Path) -> None:
@@ -202,6 +208,101 @@ def test_a_street_template_is_prefilled_and_offers_only_that_street(tmp_path: Pa
         str(v) for r in wb[INSTRUCTIONS_SHEET].iter_rows(values_only=True) for v in r if v
     )
     assert "inbox/110101003/members/" in text and "交道口街道" in text
+
+
+# --- 行业门类: the dropdown shows each section's name ------------------------------------------
+
+SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
+
+
+def warehouse_sections() -> dict[str, str]:
+    """Section letter -> name, as the warehouse's GB/T 4754 seed holds them."""
+    with (SEEDS / "industry_sections.csv").open(encoding="utf-8", newline="") as fh:
+        return {r["section"]: r["section_name"] for r in csv.DictReader(fh)}
+
+
+def test_the_industry_dropdown_offers_each_section_with_its_name(tmp_path: Path) -> None:
+    orgs = get_dataset("union_orgs")
+    [path] = write_templates(tmp_path, dataset="union_orgs", street="110101003")
+    wb = openpyxl.load_workbook(path)
+    i = orgs.column_names.index("industry")
+    dv = validations(wb.worksheets[0])[letter(i)]
+    offered = list_values(dv)
+    sections = warehouse_sections()
+    assert offered == [f"{code} {name}" for code, name in sections.items()]  # the seed's names, A to T
+    assert offered[0] == "A 农、林、牧、渔业" and "C 制造业" in offered and len(offered) == 20
+    assert dv.errorStyle == "warning" and "C" not in offered  # a bare letter: a warning, not refused
+    assert "只填写前面的代码" in dv.error
+    # the instructions sheet lists code, name and the dropdown's form, for every section
+    rows = {r[0]: r[1:3] for r in wb[INSTRUCTIONS_SHEET].iter_rows(values_only=True) if r and r[0] in sections}
+    assert rows == {code: (name, f"{code} {name}") for code, name in sections.items()}
+
+
+def test_a_template_filled_with_section_names_loads_the_letters(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """What a clerk picks from the dropdown (``C 制造业``), or types (``C``, ``C制造业``,
+    a full-width space), loads as the letter; a name that is no section's stays a row
+    problem that says which column and what to do."""
+    orgs = get_dataset("union_orgs")
+    [path] = write_templates(tmp_path, dataset="union_orgs", street=STREET)
+    written = ["C 制造业", "C", "C制造业", "c\u3000制造业", "J 金融业", "C 不存在的行业"]
+    rows = valid_rows(orgs, len(written))
+    for row, value in zip(rows, written, strict=True):
+        row["industry"] = value
+    drop(settings, STREET, "union_orgs", "filled.xlsx", fill(path, orgs, rows))
+    [entry] = ingest_pending(settings).entries
+    assert (entry.status, entry.rows_loaded, entry.rows_quarantined) == ("loaded", 5, 1)
+    landed = pl.read_parquet(settings.landing_dir / "union_orgs" / STREET / f"{entry.sha256}.parquet")
+    assert landed.sort("_line_number")["industry"].to_list() == ["C", "C", "C", "C", "J"]
+    quarantined = pl.read_parquet(settings.quarantine_dir / "union_orgs" / STREET / f"{entry.sha256}.parquet")
+    assert quarantined["industry"].to_list() == ["C 不存在的行业"]  # as the clerk wrote it
+    problems = pl.read_parquet(settings.problems_dir / "union_orgs" / STREET / f"{entry.sha256}.parquet")
+    assert problems.select("_line_number", "column", "code").rows() == [(7, "industry", "enum.unknown")]
+    message = problem_message(orgs, "enum.unknown", "industry")
+    assert "「行业门类」" in message and "下拉列表" in message
+
+
+# --- the instructions speak of what the clerk has, not of the project's documents ----------------
+
+# what a clerk has no copy of: the project's docs and source, its issue tracker
+PROJECT_REFERENCES = re.compile(
+    r"docs/|\.md\b|README|interface|pipelines/|tests/|github|gitlab|\bissues?\b|#\d+|\bPR\b",
+    re.IGNORECASE,
+)
+
+
+def workbook_texts(path: Path) -> list[str]:
+    """Every text a clerk can see in a template: each cell of each sheet, and each
+    prompt and error message the cells carry."""
+    wb = openpyxl.load_workbook(path)
+    texts = [str(v) for ws in wb.worksheets for r in ws.iter_rows(values_only=True) for v in r if v]
+    for ws in wb.worksheets:
+        for dv in ws.data_validations.dataValidation:
+            texts += [t for t in (dv.promptTitle, dv.prompt, dv.errorTitle, dv.error) if t]
+    return texts
+
+
+def test_the_reference_scan_finds_what_it_looks_for() -> None:
+    for text in ("规则代码的完整列表见 docs/rules.md（规则目录）。", "见 README", "详见 interface.md",
+                 "参见 issue 19", "见 #19", "pipelines/contract/rules.py"):
+        assert PROJECT_REFERENCES.search(text), text
+    for text in ("把本文件放入 inbox/110101003/members/", "文件名可自定；支持 .xlsx、.csv、.jsonl",
+                 "A 农、林、牧、渔业", "row.malformed", "只读取第一个工作表"):
+        assert not PROJECT_REFERENCES.search(text), text
+
+
+@pytest.mark.parametrize("street", [None, "110101003"])
+@pytest.mark.parametrize("dataset", DATASETS, ids=lambda d: d.name)
+def test_no_template_text_refers_the_clerk_to_project_documents(
+    tmp_path: Path, dataset: Dataset, street: str | None
+) -> None:
+    [path] = write_templates(tmp_path, dataset=dataset.name, street=street)
+    texts = workbook_texts(path)
+    instructions = openpyxl.load_workbook(path)[INSTRUCTIONS_SHEET]
+    assert any("数据集文件夹也可以用中文名" in str(c.value) for r in instructions.iter_rows() for c in r)
+    found = [t for t in texts if PROJECT_REFERENCES.search(t)]
+    assert found == []
 
 
 def test_an_unknown_street_is_refused(tmp_path: Path) -> None:

@@ -181,3 +181,19 @@ def test_phone(raw: str, ok: bool) -> None:
     assert phone.is_valid_phone(raw) is ok
     got = pl.DataFrame({"v": [raw]}).select(phone.format_fails_expr(pl.col("v"))).item()
     assert got is (not ok)
+
+
+def _labelled(items: list[str | None], codes: tuple[str, ...], labels: tuple[str, ...]) -> list[str | None]:
+    frame = pl.DataFrame({"v": items}, schema={"v": pl.String})
+    return frame.select(values.labelled_code(values.normalise(pl.col("v")), codes, labels))["v"].to_list()
+
+
+def test_labelled_code_takes_a_code_with_its_own_name_and_leaves_the_rest() -> None:
+    codes, labels = ("A", "B"), ("甲类", "乙类")
+    items = ["A", "A 甲类", "A甲类", "A\u3000甲类", "A：甲类", " B - 乙类 ", "A 乙类", "甲类", "A 甲", "AA 甲类", "", None]
+    assert _labelled(items, codes, labels) == ["A", "A", "A", "A", "A", "B", "A 乙类", "甲类", "A 甲", "AA 甲类", None, None]
+
+
+def test_labelled_code_refuses_names_that_would_read_alike() -> None:
+    with pytest.raises(ValueError, match="same without separators"):
+        _labelled(["AB甲"], ("A", "AB"), ("B甲", "甲"))

@@ -8,6 +8,7 @@ trigger it here fails the suite.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -399,6 +400,59 @@ def test_enum_letters_are_case_insensitive() -> None:
     assert v.good["industry"].item() == "C"
 
 
+def section_spellings(code: str, name: str) -> list[str]:
+    """How a clerk writes a section with its name: as the dropdown offers it, and with the
+    gap, width, case and punctuation their keyboard gives."""
+    full_width = chr(ord(code) + 0xFEE0)
+    return [
+        f"{code} {name}", f"{code}{name}", f"{code}\u3000{name}", f"{code.lower()} {name}",
+        f"{full_width} {name}", f" {code}：{name}\u3000", f"{code}-{name}", f"{code}.{name}",
+        f"{code}  {name.replace('、', '，')}", f"{code}\t{name.replace('、', ',')}", f"{code}、{name}",
+    ]  # fmt: skip
+
+
+def test_every_section_written_with_its_name_stores_the_letter() -> None:
+    ds = get_dataset("union_orgs")
+    industry = ds.column("industry")
+    written, expected = [], []
+    for code, name in zip(industry.enum, industry.enum_labels, strict=True):
+        for spelling in [code, *section_spellings(code, name)]:
+            written.append(spelling)
+            expected.append(code)
+    rows = [valid_row(ds, n) | {"org_id": f"O{n}", "industry": w} for n, w in enumerate(written)]
+    v = run(rows, ds)
+    assert v.quarantined.height == 0 and v.problems.height == 0
+    assert v.good["industry"].to_list() == expected
+
+
+def test_a_file_holding_only_dropdown_choices_stores_the_letters() -> None:
+    """"C 制造业" needs no NFKC and has no surrounding space, so the quick pass alone would
+    take it as written (and find it unknown): a named enum's untaken values always get the
+    full normalisation."""
+    ds = get_dataset("union_orgs")
+    chosen = ["C 制造业", "J 金融业", "P 教育", "C 制造业"]
+    rows = [valid_row(ds, n) | {"org_id": f"O{n}", "industry": w} for n, w in enumerate(chosen)]
+    v = run(rows, ds)
+    assert v.quarantined.height == 0
+    assert v.good["industry"].to_list() == ["C", "J", "P", "C"]
+
+
+def test_a_letter_with_another_sections_name_or_a_name_alone_is_an_unknown_value() -> None:
+    ds = get_dataset("union_orgs")
+    industry = ds.column("industry")
+    sections = list(zip(industry.enum, industry.enum_labels, strict=True))
+    rng = random.Random(4754)
+    written = [f"{code} {other}" for code, _ in sections for _, other in rng.sample(sections, 3)
+               if other != dict(sections)[code]]
+    written += [name for _, name in sections]  # the name alone: which letter is not said
+    written += ["C 制造", "C 制造业业", "CC 制造业", "Z 制造业", "C 制造业 J", "C制 造业x", "制造业 C"]
+    rows = [valid_row(ds, n) | {"org_id": f"O{n}", "industry": w} for n, w in enumerate(written)]
+    v = run(rows, ds)
+    assert v.good.height == 0
+    assert reasons_by_line(v) == {n + 2: {("enum.unknown", "industry")} for n in range(len(written))}
+    assert v.quarantined["industry"].to_list() == written  # kept as the clerk wrote it
+
+
 def test_blank_model_worker_is_none_level() -> None:
     ds = get_dataset("members")
     rows = [valid_row(ds, 0) | {"model_worker": None}, valid_row(ds, 1) | {"model_worker": "市级"}]
@@ -668,6 +722,9 @@ def _nasty_rows(dataset: Dataset) -> list[Row]:
         if col.type is ColumnType.ENUM:
             options: list[str | None] = [col.enum[0], f" {col.enum[-1]}", "??", None]
             options += [col.enum[0].lower()] if col.enum[0].isascii() else []
+            if col.enum_labels:  # written with a name: its own, another's, spaced oddly
+                options += [col.choices[2], f"{col.enum[1]}\u3000{col.enum_labels[1]}",
+                            f"{col.enum[0]} {col.enum_labels[1]}", col.enum_labels[3]]
         elif col.type is ColumnType.ID18:
             good = make_id(3)
             options = [good, good.translate(str.maketrans("0123456789", "０１２３４５６７８９")),

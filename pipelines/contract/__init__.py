@@ -1,6 +1,6 @@
 """The submission contract, declared once: streets, datasets, columns, rules."""
 
-from .datasets import DATASETS, DATASETS_BY_NAME, get_dataset
+from .datasets import DATASETS, DATASETS_BY_NAME, dataset_for_folder, get_dataset
 from .rules import CATALOGUE, FILE_RULES, Rule, Severity, applicable_rules, rule
 from .schema import (
     INSTRUCTIONS_SHEET,
@@ -32,6 +32,7 @@ __all__ = [
     "Severity",
     "Street",
     "applicable_rules",
+    "dataset_for_folder",
     "get_dataset",
     "is_known_street",
     "rule",

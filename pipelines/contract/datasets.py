@@ -7,6 +7,10 @@ the rule catalogue all follow.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
+from .industry import SECTIONS
 from .schema import (
     Column,
     Dataset,
@@ -23,7 +27,7 @@ from .schema import (
     ColumnType as T,
 )
 
-INDUSTRY_SECTIONS = tuple("ABCDEFGHIJKLMNOPQRST")  # GB/T 4754-2017 门类
+INDUSTRY_SECTIONS = tuple(s.code for s in SECTIONS)  # GB/T 4754-2017 门类 A-T
 OWNERSHIP = ("国有", "集体", "私营", "外资", "港澳台", "事业单位", "机关", "社会组织", "其他")
 ORG_STATUS = ("正常", "迁出", "注销", "合并")
 GENDER = ("男", "女")
@@ -78,7 +82,9 @@ UNION_ORGS = Dataset(
         Column("employer_name", "单位名称", T.STR, required=True, doc="所在单位名称 (employer name)"),
         Column("credit_code", "统一社会信用代码", T.USCC, required=True, doc="单位统一社会信用代码 (employer's unified social credit code)"),
         _street(),
-        Column("industry", "行业门类", T.ENUM, required=True, enum=INDUSTRY_SECTIONS, doc="国民经济行业分类门类 A–T (GB/T 4754-2017 section)"),
+        Column("industry", "行业门类", T.ENUM, required=True, enum=INDUSTRY_SECTIONS,
+               enum_labels=tuple(s.name for s in SECTIONS),
+               doc="国民经济行业分类门类 A–T (GB/T 4754-2017 section)"),
         Column("ownership", "单位性质", T.ENUM, required=True, enum=OWNERSHIP, doc="单位性质 (ownership)"),
         Column("employees", "职工人数", T.INT, required=True, doc="职工人数 (employees)"),
         Column("members", "会员人数", T.INT, required=True, doc="会员人数 (union members)"),
@@ -316,6 +322,29 @@ DATASETS: tuple[Dataset, ...] = (
 )
 
 DATASETS_BY_NAME: dict[str, Dataset] = {d.name: d for d in DATASETS}
+
+
+# What may separate the parts of a Chinese dataset name in a folder name: whitespace and
+# the punctuation a clerk types between 职工之家, 职工书屋 and 创新工作室 (after NFKC, so
+# full-width forms count too). Only the Chinese names are read this leniently; the English
+# folder names are matched exactly, as they always were.
+_FOLDER_SEPARATORS = re.compile(r"[\s/\\、,;_\-·・|]+")
+
+
+def folder_key(folder: str) -> str:
+    """How a folder name is compared with the datasets' Chinese names: NFKC (full-width
+    forms to their usual ones), separators and whitespace removed."""
+    return _FOLDER_SEPARATORS.sub("", unicodedata.normalize("NFKC", folder))
+
+
+_BY_FOLDER_ZH: dict[str, Dataset] = {folder_key(d.zh): d for d in DATASETS}
+
+
+def dataset_for_folder(folder: str) -> Dataset | None:
+    """The dataset a drop-zone folder names: its English name exactly (``members``), or
+    its Chinese name (``会员信息``; :attr:`Dataset.folder_zh`, compared by
+    :func:`folder_key`); None for any other folder."""
+    return DATASETS_BY_NAME.get(folder) or _BY_FOLDER_ZH.get(folder_key(folder))
 
 
 def get_dataset(name: str) -> Dataset:

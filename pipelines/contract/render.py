@@ -49,6 +49,8 @@ def render_rules_md() -> str:
 
 
 def _type_text(c) -> str:  # type: ignore[no-untyped-def]
+    if c.type is ColumnType.ENUM and c.enum_labels:
+        return "enum: " + "; ".join(c.choices) + " (the letter alone is accepted too, and stored)"
     if c.type is ColumnType.ENUM:
         return "enum: " + "、".join(c.enum)
     rng = []
@@ -65,6 +67,9 @@ def render_contract_md() -> str:
         "",
         "Generated from `pipelines/contract/` by `union-warehouse contract-sync`; do not edit.",
         "Headers may be given in Chinese or English; `*` marks a required column.",
+        "A file goes in `inbox/<street_code>/<dataset folder>/`: the folder may bear the "
+        "dataset's name or its Chinese name (given under each dataset below); either way the "
+        "file is that dataset's.",
         f"No value may be longer than {MAX_CELL_CHARS} characters (`value.too_long`) or hold a "
         "line break (`value.line_break`; in a CSV, `row.broken_quote` for every line of such a "
         "record), except in a column marked `↵` (multi-line free text).",
@@ -84,6 +89,8 @@ def render_contract_md() -> str:
             f"## {d.name} — {d.zh} ({d.kind.value}, key `{d.key}`)",
             "",
             d.doc,
+            "",
+            f"Folder: `{d.name}` or `{d.folder_zh}`.",
             "",
             "| column | 中文表头 | type | personal | meaning |",
             "|---|---|---|---|---|",

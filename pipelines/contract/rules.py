@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .datasets import DATASETS
+from .datasets import DATASETS, MEMBERS
 from .schema import (
     INSTRUCTIONS_SHEET,
     MAX_CELL_CHARS,
@@ -70,8 +70,9 @@ _RULES: tuple[Rule, ...] = (
          "文件超过大小上限{detail}，请拆分后分别上报。",
          "file larger than the configured limit{detail}"),
     Rule("file.unknown_dataset", R,
-         "文件放在了未知的数据集文件夹中，请放入对应数据集的文件夹（如 members、dispute_cases）。",
-         "unknown dataset folder{detail}"),
+         "文件放在了未知的数据集文件夹中，请放入对应数据集的文件夹：用英文名或中文名均可"
+         f"（如 {MEMBERS.name} 或 {MEMBERS.folder_zh}），见模板的「{INSTRUCTIONS_SHEET}」。",
+         "unknown dataset folder (neither a dataset's name nor its Chinese name){detail}"),
     Rule("file.unknown_street", R,
          "文件所在的街道文件夹不在街道名单中，请放入本街道代码对应的文件夹。",
          "street folder not in the street list{detail}"),

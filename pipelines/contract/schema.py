@@ -27,6 +27,14 @@ LISTS_SHEET = "_lists"
 sheet too. Any other sheet with a non-blank cell rejects the workbook (``file.extra_sheet``)."""
 
 
+LABEL_SEPARATOR = " "
+"""Between a code and its name in a dropdown choice (``C 制造业``)."""
+
+# Characters a folder name cannot hold on Windows or Linux; a Chinese dataset name's
+# folder form writes each of them as 、 (what the "/" key types in a Chinese input method).
+_NOT_IN_FOLDER_NAMES = '/\\:*?"<>|'
+
+
 class ColumnType(StrEnum):
     STR = "str"
     INT = "int"
@@ -61,12 +69,28 @@ class Column:
     # Free text that may run over several lines. Otherwise a line break inside a value is
     # a row problem (value.line_break; in a CSV, row.broken_quote for each line it spans).
     allows_line_break: bool = False
+    # For an enum of codes (行业门类 A-T): the name of each value, in ``enum`` order. The
+    # templates offer "<code> <name>"; ingestion accepts the code alone or with its name
+    # (pipelines.rules.values.labelled_code) and stores the code.
+    enum_labels: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.type is ColumnType.ENUM and not self.enum:
             raise ValueError(f"enum column {self.name} declares no values")
         if self.type is not ColumnType.ENUM and self.enum:
             raise ValueError(f"column {self.name} lists enum values but is {self.type}")
+        if self.enum_labels and len(self.enum_labels) != len(self.enum):
+            raise ValueError(f"column {self.name} names {len(self.enum_labels)} of {len(self.enum)} values")
+        if len(set(self.enum_labels)) != len(self.enum_labels):
+            raise ValueError(f"column {self.name} gives two values the same name")
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """What a template's dropdown offers: the values, each with its name when the
+        contract names them (``C 制造业``)."""
+        if not self.enum_labels:
+            return self.enum
+        return tuple(f"{v}{LABEL_SEPARATOR}{label}" for v, label in zip(self.enum, self.enum_labels, strict=True))
 
     @property
     def effective_minimum(self) -> float | None:
@@ -216,3 +240,9 @@ class Dataset:
     @property
     def is_registry(self) -> bool:
         return self.kind is DatasetKind.REGISTRY
+
+    @property
+    def folder_zh(self) -> str:
+        """The Chinese name as a drop-zone folder name (``会员信息``; ``职工之家、职工书屋、
+        创新工作室`` for a name holding a ``/``): the folder may be named this or ``name``."""
+        return "".join("、" if ch in _NOT_IN_FOLDER_NAMES else ch for ch in self.zh)

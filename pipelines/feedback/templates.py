@@ -8,8 +8,12 @@ contract's range, 18 characters for ID numbers and credit codes, dates. Date col
 formatted as dates, text columns (codes, ID numbers, phones) as text so Excel never turns
 an ID number into 1.1E+17. With a street, its code is pre-filled on the first data row
 and is the only value the street-code dropdown offers (a blank street code means the
-folder's street anyway). Sheet 2 (填报说明): the dataset, where to drop the file, every
-column, every rule of the catalogue that applies to the dataset, and the file rules.
+folder's street anyway). An enum whose values have names (行业门类) offers "C 制造业" and
+so on; the pipeline also takes the code alone, so typing one only draws a warning. Sheet 2
+(填报说明): the dataset, where to drop the file (its folder by English or Chinese name),
+every column, the names of named enum values, every rule of the catalogue that applies to
+the dataset, and the file rules. It speaks only of what the clerk has in hand: the
+template, the drop folder and the receipt, never of the project's own documents.
 
 A list longer than Excel's 255-character inline limit (a city-wide street list) is put
 on a hidden sheet and referenced from there.
@@ -185,6 +189,8 @@ def _validation(
 ) -> dict[str, Any]:
     """The data validation of a column's data cells."""
     stop = {"error_type": "stop", "error_title": "输入无效"}
+    if col.type is ColumnType.ENUM and col.enum_labels:
+        return _labelled_list(lists, col)
     if col.type is ColumnType.ENUM:
         return {**_list(lists, col.enum), **stop}
     if col.type is ColumnType.BOOL:
@@ -238,6 +244,24 @@ def _list(lists: _Lists, values: Sequence[str]) -> dict[str, Any]:
     return {"validate": "list", "source": lists.source(values), "error_message": message}
 
 
+def _labelled_list(lists: _Lists, col: Column) -> dict[str, Any]:
+    """The dropdown of an enum whose values have names: "C 制造业" and so on. A code typed
+    alone (C) is accepted by the pipeline too, so Excel only warns about it (the clerk
+    answers 是 to keep it) instead of refusing it."""
+    example, code = col.choices[0], col.enum[0]
+    message = (
+        f"请从下拉列表中选择，如“{example}”。只填写前面的代码（如“{code}”）也可以，"
+        "在提示框中点“是”保留即可。"
+    )
+    return {
+        "validate": "list",
+        "source": lists.source(col.choices),
+        "error_type": "warning",
+        "error_title": "请核对",
+        "error_message": clip(message, 255),
+    }
+
+
 # --- the instructions sheet -----------------------------------------------------------
 
 TITLE_STYLE: dict[str, Any] = {"bold": True, "font_size": 14}
@@ -251,9 +275,16 @@ class _Table:
     rows: list[tuple[str, ...]]
 
 
+def drop_folders(dataset: Dataset, street: Street | None) -> tuple[str, str]:
+    """Where the file goes: the dataset's folder by its English name, and by its Chinese
+    name (both are that dataset's folder)."""
+    street_folder = f"inbox/{street.code if street else '<街道代码>'}"
+    return f"{street_folder}/{dataset.name}/", f"{street_folder}/{dataset.folder_zh}/"
+
+
 def _write_instructions(sheet: StreamingSheet, dataset: Dataset, street: Street | None) -> None:
     sheet.set_widths([24, 26, 16, 40, 60])
-    folder = f"inbox/{street.code if street else '<街道代码>'}/{dataset.name}/"
+    folder, folder_zh = drop_folders(dataset, street)
     sheet.write_row([f"{dataset.zh}（{dataset.name}）填报说明"], TITLE_STYLE)
     if street:
         sheet.write_row([f"街道：{street_label(street.code)}"])
@@ -268,24 +299,32 @@ def _write_instructions(sheet: StreamingSheet, dataset: Dataset, street: Street 
         doc_zh(dataset.doc),
         kind,
         f"上报位置：把本文件放入 {folder}（文件名可自定；支持 .xlsx、.xls、.et（WPS表格）、.ods、.csv、.jsonl）。",
+        f"数据集文件夹也可以用中文名：放入 {folder_zh} 和放入 {folder} 完全一样。"
+        "同一个文件只需放一次；两个文件夹里放了相同的文件，只入库一次，另一份记为重复文件。",
         "第1行为表头，请勿修改或删除；从第2行起每行一条记录；只读取第一个工作表，"
         "其他工作表（本说明页除外）中不能有数据。",
         "红色表头为必填列。选中单元格可看到该列的填写要求；有下拉箭头的列请从列表中选择。",
         "每次上报后都会生成回执：列出入库行数、未入库的行及其行号、列名、规则代码和修改方法。",
     ):
         sheet.write_row([line])
-    for title, table in (
-        ("各列说明", _columns_table(dataset)),
+    tables = [("各列说明", _columns_table(dataset))]
+    tables += [
+        (f"「{c.zh}」可填写的值（可以只填代码，也可以连同名称一起填写，如“{c.choices[0]}”）", _labels_table(c))
+        for c in dataset.columns
+        if c.enum_labels
+    ]
+    tables += [
         ("行规则（违反时该行未入库，或仅提示）", _rules_table(dataset)),
         ("文件规则（违反时整个文件退回）", _file_rules_table()),
-    ):
+    ]
+    for title, table in tables:
         sheet.skip()
         sheet.write_row([title], SECTION_STYLE)
         sheet.write_row(table.headers, HEADER_STYLE)
         for row in table.rows:
             sheet.write_row(row, WRAP)
     sheet.skip()
-    sheet.write_row(["规则代码的完整列表见 docs/rules.md（规则目录）。"])
+    sheet.write_row(["回执中出现的规则代码，都可以在本页上面的“行规则”和“文件规则”两张表中查到说明和修改方法。"])
 
 
 def _columns_table(dataset: Dataset) -> _Table:
@@ -300,6 +339,10 @@ def _columns_table(dataset: Dataset) -> _Table:
         for c in dataset.columns
     ]
     return _Table(("列（中文表头）", "英文列名", "是否必填", "填写要求", "说明"), rows)
+
+
+def _labels_table(col: Column) -> _Table:
+    return _Table(("代码", "名称", "下拉列表中的写法"), list(zip(col.enum, col.enum_labels, col.choices, strict=True)))
 
 
 def _rules_table(dataset: Dataset) -> _Table:

@@ -25,8 +25,14 @@ Decisions (tests/test_dropzone_hostile.py):
   written ``\\xNN`` (``raw.decode("utf-8", "backslashreplace")``). UTF-8 names are
   their own ledger path. :attr:`FileState.os_name` keeps the real name for opening the
   file and :func:`resolve` maps a ledger path back to the file on disk. Folder names are
-  mapped the same way, so a street or dataset folder that is not UTF-8 simply names no
-  street or dataset (``file.unknown_street`` / ``file.unknown_dataset``).
+  mapped the same way, so a street or dataset folder that is not UTF-8 names a street or
+  dataset only as its ledger name does: a GBK ``会员信息`` folder (GB18030-decoded to
+  that name) is the members folder, like its UTF-8 twin; a name left escaped (``\\xNN``)
+  names none (``file.unknown_street`` / ``file.unknown_dataset``).
+* **A dataset folder may bear the dataset's English or Chinese name** (``members`` or
+  ``会员信息``; :func:`dataset_of_folder`, from the contract). The ledger keeps the path as
+  it is on disk and records the dataset by its English name, so everything past the
+  ledger sees one dataset; the same bytes in both folders are a duplicate as anywhere.
 * **A change of content is always seen.** A file's cheap state is its size, mtime,
   ctime and inode: ``cp -p``, ``rsync -a`` and unzip keep the mtime, but writing a file
   always sets its ctime (which no user can set back), and a rename-into-place brings a
@@ -51,6 +57,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from pipelines.contract import dataset_for_folder
 from pipelines.files import atomic_write_bytes
 
 log = logging.getLogger(__name__)
@@ -126,7 +133,8 @@ def path_digest(path: str) -> str:
 
 @dataclass(frozen=True)
 class Location:
-    """What the path says about a file: ``inbox/<street_code>/<dataset>/<file>``."""
+    """What the path says about a file: ``inbox/<street_code>/<dataset>/<file>``.
+    ``dataset`` is the dataset's name whichever of its names the folder bears."""
 
     street_code: str | None
     dataset: str | None
@@ -254,11 +262,19 @@ def _walk(directory: Path, rel: str, rel_os: str, out: list[FileState]) -> None:
             out.append(_state(st, child_rel, child_os, kind))
 
 
+def dataset_of_folder(folder: str) -> str:
+    """The dataset a dataset folder names (its English or Chinese name, e.g. ``members``
+    or ``会员信息``: :func:`pipelines.contract.dataset_for_folder`), or the folder as
+    written when it names none (rejected ``file.unknown_dataset``, naming it)."""
+    dataset = dataset_for_folder(folder)
+    return dataset.name if dataset is not None else folder
+
+
 def locate(rel_path: str) -> Location:
     parts = rel_path.split("/")
     # inbox / street / dataset / file
     if len(parts) == 4:
-        return Location(parts[1], parts[2])
+        return Location(parts[1], dataset_of_folder(parts[2]))
     if len(parts) == 3:
         return Location(parts[1], None)
     return Location(None, None)

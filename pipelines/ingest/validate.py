@@ -176,12 +176,20 @@ def _upper_cased(col: Column) -> bool:
     return col.type is ColumnType.ENUM and all(v.isascii() and v == v.upper() for v in col.enum)
 
 
+def _label_forms(col: Column) -> list[str]:
+    """The names of an enum's values, normalised as its values are."""
+    forms = [values.normalise_text(label) for label in col.enum_labels]
+    return [f.upper() for f in forms] if _upper_cased(col) else forms
+
+
 def _normalised(col: Column, *, full: bool, street_code: str) -> pl.Expr:
     raw = pl.col(col.name)
     if full:
         value = values.normalise(raw)
         if _upper_cased(col):
             value = value.str.to_uppercase()
+        if col.enum_labels:  # "C 制造业" (a template's dropdown choice) is C
+            value = values.labelled_code(value, col.enum, _label_forms(col))
     else:  # the value as it is; _exact_flag says whether that was good enough
         value = pl.when(raw.str.len_bytes() > 0).then(raw)
     if col.blank_default is not None:
@@ -246,6 +254,8 @@ def _exact_flag(col: Column) -> pl.Expr:
     exact = ~values.needs_normalise_expr(failed).any()
     if _upper_cased(col):
         exact = exact & ~failed.str.contains("[a-z]").any()
+    if col.enum_labels:  # a code written with its name is taken by full normalisation only
+        exact = exact & (failed.len() == 0)
     full_parser = _PARSERS.get(col.type)
     if full_parser is not None and full_parser is not _FAST_PARSERS[col.type]:
         exact = exact & full_parser(failed).is_null().all()

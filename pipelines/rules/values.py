@@ -11,8 +11,9 @@ here is the whole definition of what a valid value looks like.
 from __future__ import annotations
 
 import operator
+import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import reduce
@@ -43,6 +44,38 @@ def normalise(value: pl.Expr) -> pl.Expr:
     surrounding whitespace and zero-width characters trimmed, empty to null."""
     value = value.cast(pl.String).str.normalize("NFKC").str.strip_chars(_STRIP)
     return pl.when(value.str.len_bytes() > 0).then(value)
+
+
+def normalise_text(s: str) -> str:
+    """:func:`normalise` of one Python string (NFKC, surrounding whitespace and zero-width
+    characters trimmed; an empty result stays ``""``)."""
+    return unicodedata.normalize("NFKC", s).strip(_STRIP)
+
+
+# --- codes written with their names (行业门类: "C 制造业") ---------------------------------
+
+# What a clerk leaves between a code and its name, or between the parts of a name: spaces
+# (U+3000 is one after NFKC), nothing at all, or a colon, dot, dash, comma, semicolon or 、
+# (full-width forms are these after NFKC). A written form is compared without any of them.
+LABEL_GAPS = r"[\s:.\-、,;·]"
+
+
+def label_key(text: str) -> str:
+    """A written "code name" as :func:`labelled_code` compares it: without :data:`LABEL_GAPS`."""
+    return re.sub(LABEL_GAPS, "", text)
+
+
+def labelled_code(value: pl.Expr, codes: Sequence[str], labels: Sequence[str]) -> pl.Expr:
+    """A normalised value that is a code followed by that code's own name (``C 制造业``,
+    ``C制造业``, ``C：制造业``, ``A 农，林，牧，渔业``) becomes the code; every other value is
+    left as it is, to be judged as written (a bare code stays itself; a code with another
+    code's name, or a name alone, stays and is no allowed value). ``labels`` are
+    normalised as the values were."""
+    written = [label_key(code + label) for code, label in zip(codes, labels, strict=True)]
+    if len(set(written)) != len(written):
+        raise ValueError("two codes' written forms are the same without separators")
+    compact = value.str.replace_all(LABEL_GAPS, "")
+    return compact.replace_strict(written, list(codes), default=value, return_dtype=pl.String)
 
 
 # --- bool -----------------------------------------------------------------------------

@@ -18,7 +18,8 @@ is declared once in :mod:`pipelines.contract`. This module turns it into:
 - ``models/staging/stg_<dataset>.sql`` (one macro call each), the doors
   ``models/staging/doors/`` and ``models/staging/_staging.yml``: the staging models with
   their docs and tests (keys, required columns, enum values through ``contract_enum``);
-- ``seeds/streets.csv``, ``seeds/datasets.csv``, ``seeds/enum_labels.csv``.
+- ``seeds/streets.csv``, ``seeds/datasets.csv``, ``seeds/enum_labels.csv``,
+  ``seeds/industry_sections.csv`` (GB/T 4754 sections: :mod:`pipelines.contract.industry`).
 
 The committed copies are checked for drift by a test (``pipelines.sync.sync(root, check=True)``).
 """
@@ -41,6 +42,7 @@ from pipelines.contract.datasets import (
     MEMBER_STATUS,
     ORG_STATUS,
 )
+from pipelines.contract.industry import SECTIONS
 from pipelines.contract.streets import DISTRICT_CODE, DISTRICT_NAME
 from pipelines.ingest.ledger import LedgerEntry
 from pipelines.ingest.model import LINE, PROBLEM_SCHEMA
@@ -708,6 +710,13 @@ def render_datasets_csv() -> str:
     )
 
 
+def render_industry_sections_csv() -> str:
+    return _csv(
+        ["section", "section_name", "section_name_en"],
+        [[s.code, s.name, s.name_en] for s in SECTIONS],
+    )
+
+
 def render_enum_labels_csv() -> str:
     rows: list[list[object]] = []
     for d in DATASETS:
@@ -731,6 +740,7 @@ def dbt_artifacts() -> dict[str, Callable[[], str]]:
         f"{DBT_DIR}/seeds/streets.csv": render_streets_csv,
         f"{DBT_DIR}/seeds/datasets.csv": render_datasets_csv,
         f"{DBT_DIR}/seeds/enum_labels.csv": render_enum_labels_csv,
+        f"{DBT_DIR}/seeds/industry_sections.csv": render_industry_sections_csv,
     }
     for d in DATASETS:
         out[f"{DBT_DIR}/models/staging/stg_{d.name}.sql"] = (lambda d=d: render_stg_sql(d))
