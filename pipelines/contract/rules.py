@@ -222,7 +222,7 @@ _RULES: tuple[Rule, ...] = (
          "{column} contains a line break"),
     # --- warnings: reported, the row loads -----------------------------------------------
     Rule("members.exceed_employees", W,
-         "「会员人数」大于「职工人数」，请核对（本行已入库）。",
+         "「会员人数」大于「职工人数」，请核对（仅提示，不影响入库）。",
          "members greater than employees (warning only)"),
 )
 
