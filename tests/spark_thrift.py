@@ -6,7 +6,9 @@ master: the dbt project reaches it exactly as it would reach a cluster's, over T
 SASL (``auth: NONE``, the server's default). It is started *without* the session settings
 the project needs (timestamp type, time zone, dynamic partition overwrite): those must
 come from the profile's ``server_side_parameters``, as on a cluster whose administrators
-set nothing for us. Its tables and Derby metastore are under ``root``.
+set nothing for us. Its tables and Derby metastore are under ``root``, or those a
+session-mode build left (``spark_home``: a data directory's ``warehouse/spark/``), which
+the server then serves as a cluster serves the tables it holds.
 """
 
 from __future__ import annotations
@@ -52,20 +54,23 @@ def _listening(host: str, port: int) -> bool:
 
 
 @contextlib.contextmanager
-def thrift_server(root: Path) -> Iterator[ThriftServer]:
-    """Start a Spark Thrift server on a free local port; stop it (its process group) at the end."""
+def thrift_server(root: Path, spark_home: Path | None = None) -> Iterator[ThriftServer]:
+    """Start a Spark Thrift server on a free local port; stop it (its process group) at the end.
+    With ``spark_home``, over the tables (``tables/``) and Derby metastore (``metastore_db``)
+    under it, which no other process may hold open; else over new ones under ``root``."""
     import pyspark
 
     spark_submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
     root.mkdir(parents=True, exist_ok=True)
     host, port = "127.0.0.1", _free_port()
-    server = ThriftServer(host, port, root / "tables", root / "thrift-server.log")
+    home = spark_home or root
+    server = ThriftServer(host, port, home / "tables", root / "thrift-server.log")
     server.tables_dir.mkdir(exist_ok=True)
     cmd = [
         str(spark_submit), "--class", MAIN_CLASS, "--name", "union-warehouse-thrift-test",
         "--master", "local[2]",
         "--conf", f"spark.sql.warehouse.dir={server.tables_dir}",
-        "--conf", f"spark.driver.extraJavaOptions=-Dderby.system.home={root}",
+        "--conf", f"spark.driver.extraJavaOptions=-Dderby.system.home={home}",
         "--conf", "spark.hadoop.javax.jdo.option.ConnectionURL=jdbc:derby:;databaseName=metastore_db;create=true",
         "--conf", f"spark.local.dir={root / 'scratch'}",
         "--conf", "spark.ui.enabled=false",
