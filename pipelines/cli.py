@@ -86,16 +86,22 @@ def cmd_prepare(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_pipeline(settings: Settings, as_of: date | None = None):  # type: ignore[no-untyped-def]
     """Run the whole pipeline job once, in this process, on the persistent instance,
-    prepared first (the definitions only read the manifest)."""
+    prepared first (the definitions only read the manifest), printing a line on stdout
+    as each step starts and ends (:mod:`pipelines.orchestration.progress`); dbt's own
+    lines go to the run's dbt log (:mod:`pipelines.orchestration.dbt_log`)."""
 
     prepare()  # before importing the definitions, which load what it prepares
     from pipelines.definitions import PIPELINE_JOB, build_definitions
+    from pipelines.orchestration.dbt import CLI_TRIGGER_TAG
     from pipelines.orchestration.instance_config import open_instance
     from pipelines.orchestration.instance_heal import heal_instance
+    from pipelines.orchestration.progress import progress_logger
     from pipelines.orchestration.run_recovery import PID_TAG, owner_tags, reclaim_dead_runs
 
     defs = build_definitions(settings)
     job = defs.resolve_job_def(PIPELINE_JOB)
+    # the progress lines (a step's start and end, with counts) beside the console logger
+    job = job.with_logger_defs({**job.loggers, "progress": progress_logger(sys.stdout)})
     # Two runs started together on a fresh DAGSTER_HOME would both create the instance's
     # SQLite schemas and leave two alembic heads behind (an instance no process can open
     # again): the home is prepared and the instance opened one process at a time.
@@ -112,11 +118,12 @@ def run_pipeline(settings: Settings, as_of: date | None = None):  # type: ignore
             print(f"an earlier run ({run_id}) was killed: marked failed, its warehouse slot freed", flush=True)
         run_config = {
             "resources": {"as_of": {"config": {"as_of": as_of.isoformat() if as_of else ""}}},
-            # the run's full event log is in the instance (dagster dev); the terminal gets warnings
-            "loggers": {"console": {"config": {"log_level": os.environ.get("UNION_LOG_LEVEL", "WARNING")}}},
+            # the run's full event log is in the instance (dagster dev); the terminal gets a
+            # line as each step starts and ends, and warnings
+            "loggers": {"console": {"config": {"log_level": log_level()}}, "progress": {}},
         }
         return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config,
-                                      tags={"union/trigger": "cli", PID_TAG: str(os.getpid()), **owner_tags()})
+                                      tags={CLI_TRIGGER_TAG: "cli", PID_TAG: str(os.getpid()), **owner_tags()})
 
 
 def step_timings(result) -> dict[str, float]:  # type: ignore[no-untyped-def]
@@ -484,9 +491,23 @@ def build_parser() -> argparse.ArgumentParser:
 HASHING_COMMANDS = frozenset({"run", "demo"})  # they land rows: ID numbers hashed with UNION_PII_KEY
 
 
+def log_level() -> str:
+    """The console's log level: ``UNION_LOG_LEVEL``, by default WARNING."""
+    return os.environ.get("UNION_LOG_LEVEL", "WARNING")
+
+
+def setup_logging() -> None:
+    """Log records at the chosen level and above to stderr, uncoloured. The level is the
+    handler's too: libraries that set their own loggers' levels (Dagster's, dagster-dbt's
+    ``Running dbt command: ...`` at INFO, Great Expectations') do not get past it."""
+    handler = logging.StreamHandler()
+    handler.setLevel(log_level())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=log_level(), handlers=[handler])
+
+
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=os.environ.get("UNION_LOG_LEVEL", "WARNING"),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    setup_logging()
     args = build_parser().parse_args(argv)  # a bad argument: usage error, exit 2
     # only what lands rows hashes ID numbers: the demo key's warning is for those commands
     settings = Settings.from_env(warn_demo_key=args.command in HASHING_COMMANDS)

@@ -403,6 +403,19 @@ def test_logs_and_run_metadata_hold_no_personal_data(tmp_path_factory: pytest.Te
     check_logs_and_run_metadata_hold_no_personal_data(tmp_path_factory)
 
 
+@pytest.mark.slow
+def test_the_console_says_what_each_step_did(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The uninterrupted run's console, written to files as from cron: a line per step with
+    its counts, dbt's outcome in one line and its per-node lines in the run's dbt log, no
+    colour codes (the check is in tests/test_run_console.py)."""
+    from .test_run_console import check_the_console_of_a_cli_run
+
+    run = clean_district_run(tmp_path_factory)
+    assert run.wait() == 0, run.tail()
+    check_the_console_of_a_cli_run((run.root / "cli.stdout").read_text(encoding="utf-8"),
+                                   run.stderr_path.read_text(encoding="utf-8"), run.settings.data_dir)
+
+
 # --- the history a killed publish leaves ----------------------------------------------------
 
 

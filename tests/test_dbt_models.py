@@ -593,6 +593,7 @@ def test_a_failing_dbt_test_stops_every_step_after_the_build(
     from dagster_dbt import DbtProject
 
     from pipelines.orchestration.dbt import build_dbt_assets, dbt_resource, prepare_manifest
+    from pipelines.orchestration.dbt_log import dbt_log_path
     from pipelines.orchestration.resources import AsOf, UnionPaths
     from pipelines.warehouse import build_state
 
@@ -615,13 +616,21 @@ def test_a_failing_dbt_test_stops_every_step_after_the_build(
     project.manifest_path.parent.mkdir(parents=True)
     shutil.copyfile(prepare_manifest(), project.manifest_path)
     monkeypatch.setenv("UNION_PII_KEY", KEY)  # UnionPaths.settings() takes the key from the environment
+    instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(
-        [build_dbt_assets(project), after_the_build], raise_on_error=False,
+        [build_dbt_assets(project), after_the_build], raise_on_error=False, instance=instance,
         resources={"paths": UnionPaths.from_settings(settings), "as_of": AsOf(as_of=AS_OF),
                    "dbt": dbt_resource(project)})
     assert not result.success
     failed = {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
     assert "not_null_int_member_snapshots_member_id" in failed
+    # the failed build still says what failed, by name, and where dbt's lines are
+    log = dbt_log_path(settings.data_dir, result.run_id)
+    said = "\n".join(e.user_message for e in instance.all_logs(result.run_id))
+    assert re.search(r"dbt build: .* built; \d+ tests: \d+ pass, \d+ warn, [1-9]\d* error(, \d+ skipped)? in [\d.]+ s "
+                     rf"\(log: {re.escape(str(log))}\)", said), said[-3000:]
+    assert re.search(r"tests failed:\n  not_null_int_member_snapshots_member_id \(fail\): Got 1 result", said)
+    assert re.search(r"\d+ of \d+ FAIL 1 not_null_int_member_snapshots_member_id ", log.read_text(encoding="utf-8"))
     assert ran == [] and "after_the_build" not in {
         e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert build_state.read_recorded(settings.warehouse_path) is None  # the next build is a full one again

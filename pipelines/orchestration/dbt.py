@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
@@ -55,6 +55,7 @@ from pipelines.warehouse.spark_mirror import (
     warehouse_engine,
 )
 
+from .dbt_log import SUMMARY_ATTR, DbtSummary, dbt_log, dbt_log_path, quietly
 from .resources import AsOf, UnionPaths
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +63,7 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 WAREHOUSE_POOL = "warehouse_writer"
 ASSETS_NAME = "warehouse_models"
 BUILD_TARGET = "warehouse_build"  # fixed target dir of the asset's dbt build (one writer at a time)
+CLI_TRIGGER_TAG = "union/trigger"  # "cli" on the runs `union-warehouse run` starts
 
 # Files whose change makes the manifest stale.
 _PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
@@ -103,15 +105,18 @@ def dbt_resource(project: DbtProject = DBT_PROJECT) -> DbtCliResource:
 
 @contextmanager
 def dbt_environment(settings: Settings | None = None, engine: str | None = None) -> Iterator[None]:
-    """Environment of a dbt subprocess: the repository on PYTHONPATH, telemetry off, and
-    with ``settings`` the data directory; with ``engine``, that engine rather than the
-    configured one (``UNION_WAREHOUSE_TARGET``). Never the ID-hashing key: the hashes are
-    made at landing (pipelines/ingest/pii_columns.py). Restored afterwards."""
+    """Environment of a dbt subprocess: the repository on PYTHONPATH, telemetry off, no
+    colour codes (its lines go to a log file: :mod:`.dbt_log`), and with ``settings`` the
+    data directory; with ``engine``, that engine rather than the configured one
+    (``UNION_WAREHOUSE_TARGET``). Never the ID-hashing key: the hashes are made at landing
+    (pipelines/ingest/pii_columns.py). Restored afterwards."""
     wanted: dict[str, str] = {
         "PYTHONPATH": os.pathsep.join(
             p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p
         ),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_USE_COLORS": "false",
+        "DBT_USE_COLORS_FILE": "false",
     }
     if settings is not None:
         wanted["UNION_DATA_DIR"] = str(Path(settings.data_dir).resolve())
@@ -320,17 +325,19 @@ DESCRIBED = "DESCRIBED_RELATIONS "  # the line the describe_relations macro logs
 
 
 def spark_describe(dbt: DbtCliResource, settings: Settings, target: Path,
-                   relations: Sequence[Relation]) -> dict[str, list[list[str]]]:
+                   relations: Sequence[Relation], log: IO[str] | None = None) -> dict[str, list[list[str]]]:
     """Spark's columns of ``relations`` (``{schema.table: [[column, type], ...]}``), from
     the project's ``describe_relations`` macro (``dbt run-operation``, one more JVM
-    start). The mirror needs them for the tables Spark wrote no Parquet file for."""
+    start). The mirror needs them for the tables Spark wrote no Parquet file for. dbt's
+    lines go to ``log`` when given (the run's dbt log), else to stdout."""
     args = json.dumps({"relations": sorted(r.qualified for r in relations)})
     described: dict[str, list[list[str]]] | None = None
     with dbt_environment(settings):
         # a target of its own: the build's run_results.json stays the build's
         invocation = dbt.cli(["run-operation", "describe_relations", "--args", args],
                              target_path=target.with_name(f"{target.name}-describe"), raise_on_error=True)
-        for event in invocation.stream_raw_events():  # read to the end: dbt's exit is checked there
+        events = invocation.stream_raw_events()
+        for event in quietly(events, log) if log is not None else events:  # to the end: dbt's exit is checked there
             message = str((event.raw_event.get("info") or {}).get("msg") or "")
             if message.startswith(DESCRIBED):
                 described = json.loads(message[len(DESCRIBED):])
@@ -408,29 +415,51 @@ def build_dbt_assets(project: DbtProject = DBT_PROJECT) -> dg.AssetsDefinition:
             context.log.info("a subset of the dbt assets was selected: building exactly that")
         # a build that stops half-way must not look complete: the next one is then a full one
         build_state.forget(settings.warehouse_path)
-        with dbt_environment(settings):
+        target = build_target_path(settings, project)
+        log_path = dbt_log_path(settings.data_dir, context.run.run_id)
+        with dbt_environment(settings), dbt_log(log_path, echo=dbt_echo(context)) as log:
             args = ["build", "--vars", dbt_vars, *(["--full-refresh"] if full_refresh else []), *exclude]
-            invocation = dbt.cli(args, context=context, target_path=build_target_path(settings, project))
+            (target / "run_results.json").unlink(missing_ok=True)  # one there now is this build's
+            invocation = dbt.cli(args, context=context, target_path=target)
             left_out = UnchangedOutputs(context.assets_def, set(context.selected_asset_keys), unchanged)
-            for event in invocation.stream():
-                yield from left_out.before(event)
-                yield event
-                if isinstance(event, dg.Output | dg.AssetMaterialization):
-                    fault_point("dbt.materialized")  # crash-safety tests: kill mid-build
-        if invocation.is_successful() and engine == SPARK:
-            # the later steps read the working DuckDB file: it gets the tables Spark built
-            # (one transaction); if that fails the step fails and no build is recorded
-            target = build_target_path(settings, project)
-            mirrored = mirror_spark_build(
-                settings.data_dir, settings.warehouse_path, target,
-                lambda relations: spark_describe(dbt, settings, target, relations))
-            context.log.info(
-                f"mirrored {mirrored.tables} Spark tables ({mirrored.rows} rows; "
-                f"{mirrored.empty_described} empty, typed from Spark's describe) into the working "
-                f"DuckDB file in {mirrored.seconds} s")
+            try:
+                for event in quietly(invocation.stream(), log):
+                    yield from left_out.before(event)
+                    yield event
+                    if isinstance(event, dg.Output | dg.AssetMaterialization):
+                        fault_point("dbt.materialized")  # crash-safety tests: kill mid-build
+            finally:  # a failed build too: which tests failed is what the operator needs
+                log_summary(context, DbtSummary.read(target / "run_results.json", log_path), log_path)
+            if invocation.is_successful() and engine == SPARK:
+                # the later steps read the working DuckDB file: it gets the tables Spark built
+                # (one transaction); if that fails the step fails and no build is recorded
+                mirrored = mirror_spark_build(
+                    settings.data_dir, settings.warehouse_path, target,
+                    lambda relations: spark_describe(dbt, settings, target, relations, log))
+                context.log.info(
+                    f"mirrored {mirrored.tables} Spark tables ({mirrored.rows} rows; "
+                    f"{mirrored.empty_described} empty, typed from Spark's describe) into the working "
+                    f"DuckDB file in {mirrored.seconds} s")
         if invocation.is_successful():
             yield from left_out.rest()
         if whole and invocation.is_successful():
             build_state.record(settings.warehouse_path, inputs)
 
     return warehouse_models
+
+
+def dbt_echo(context: dg.AssetExecutionContext) -> IO[str] | None:
+    """Where dbt's lines also go besides the run's dbt log: nowhere for ``union-warehouse
+    run`` (its console shows the summary); the step's stdout for a run launched from
+    Dagster, whose compute logs have always shown them."""
+    return None if context.run.tags.get(CLI_TRIGGER_TAG) == "cli" else sys.stdout
+
+
+def log_summary(context: dg.AssetExecutionContext, summary: DbtSummary | None, log_path: Path) -> None:
+    """The dbt invocation's outcome in the run's log: one line, then the tests that warned
+    or failed, named. At INFO (a failed build fails the step, which Dagster logs as an
+    error); the record carries the summary for the CLI's progress lines (:mod:`.progress`)."""
+    if summary is None:
+        context.log.warning(f"dbt wrote no run_results.json: it stopped before finishing; see {log_path}")
+        return
+    context.log.info("\n".join([summary.line(), *summary.detail_lines()]), extra={SUMMARY_ATTR: summary})

@@ -12,6 +12,7 @@ from pipelines.ingest.ledger import Status
 from pipelines.ingest.process import ingest_pending
 from pipelines.ingest.reconcile import reconcile
 
+from .progress import INGEST_PROGRESS_ATTR
 from .resources import UnionPaths
 
 LEDGER_KEY = dg.AssetKey(["audit", "ingestion_ledger"])
@@ -74,8 +75,8 @@ def ingest_submissions(context: dg.AssetExecutionContext, config: IngestConfig, 
     settings = paths.settings()
 
     def progress(i: int, n: int, entry) -> None:  # type: ignore[no-untyped-def]
-        if i == n or i % 50 == 0:
-            context.log.info(f"ingested {i}/{n} files")
+        if i == n or i % 50 == 0:  # the CLI's progress lines read the counts off the record
+            context.log.info(f"ingested {i}/{n} files", extra={INGEST_PROGRESS_ATTR: (i, n)})
 
     result = ingest_pending(
         settings, files=config.files or None, run_id=context.run.run_id, progress=progress

@@ -6,6 +6,7 @@ seconds; a run that only brought new rows does not need it)."""
 import hashlib
 import json
 import shutil
+from contextlib import redirect_stdout
 from pathlib import Path
 
 import dagster as dg
@@ -17,7 +18,8 @@ from pipelines.warehouse import build_state
 from pipelines.warehouse.build_plan import AS_OF_KEY, PROJECT_KEY
 from pipelines.warehouse.spark_mirror import DUCKDB, SPARK, warehouse_engine
 
-from .dbt import WAREHOUSE_POOL, build_target_path, build_vars, dbt_environment
+from .dbt import WAREHOUSE_POOL, build_target_path, build_vars, dbt_echo, dbt_environment
+from .dbt_log import dbt_log, dbt_log_path
 from .resources import AsOf, UnionPaths
 
 
@@ -69,7 +71,9 @@ def build_dbt_docs_asset(models: dg.AssetsDefinition) -> dg.AssetsDefinition:
             # (40-60 s on 2 cores). Its own target, compiled for DuckDB: the Spark build's
             # artifacts stay the Spark build's.
             target, reuse = target.with_name(f"{target.name}-docs"), []
-        with dbt_environment(settings, engine=DUCKDB):
+        log_path = dbt_log_path(settings.data_dir, context.run.run_id)  # dbt's lines: the run's dbt log
+        with dbt_environment(settings, engine=DUCKDB), dbt_log(log_path, echo=dbt_echo(context)) as log, \
+                redirect_stdout(log):
             dbt.cli(["docs", "generate", "--static", *reuse, "--vars", dbt_vars], target_path=target,
                     raise_on_error=True).wait()
         with replacing(out) as tmp:
