@@ -99,6 +99,21 @@ def _listed(items: list, limit: int = LIST_LIMIT) -> list[str]:  # type: ignore[
     return [f"    {item}" for item in items[:limit]] + more
 
 
+def when_utc(stamp: str) -> str:
+    """A stored instant as an operator reads it: ``2026-12-07 10:05:59 UTC (北京时间 18:05)``;
+    a stamp without a zone is taken as UTC (how the publish log writes it), text that is
+    not a timestamp is shown as it is."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    try:
+        at = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return str(stamp)
+    at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+    beijing = at.astimezone(timezone(timedelta(hours=8)))
+    return f"{at:%Y-%m-%d %H:%M:%S} UTC (北京时间 {beijing:%m-%d %H:%M})"
+
+
 def status_lines(status: dict) -> list[str]:  # type: ignore[type-arg]
     ledger, pending, held = status["ledger"], status["pending"], status["held_back"]
     lines = [f"Ledger 台账: {ledger['files']} file(s) (loaded {ledger['loaded']}, rejected "
@@ -115,7 +130,7 @@ def status_lines(status: dict) -> list[str]:  # type: ignore[type-arg]
         lines.append("Last publish 最近发布: none (no published warehouse yet)")
     else:
         lines.append(f"Last publish 最近发布: #{pub['publish_id']} as of {pub['as_of_date']}, at "
-                     f"{pub['published_at']} UTC, {pub['submissions_included']} submission(s) included "
+                     f"{when_utc(pub['published_at'])}, {pub['submissions_included']} submission(s) included "
                      f"(code {pub['code_version']})")
     alerts = status["open_alerts"]
     if not alerts["available"]:

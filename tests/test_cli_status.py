@@ -133,8 +133,20 @@ def test_status_counts_open_alerts_by_level_and_reads_the_last_publish(env: Sett
     assert cli.main(["status"]) == 0
     out = capsys.readouterr().out
     assert "Open alerts 未关闭预警: 4 — warnings 红 1, 黄 2; operator alerts 蓝 1" in out
-    assert ("Last publish 最近发布: #2 as of 2025-01-31, at 2025-02-01T08:00:00 UTC, "
+    assert ("Last publish 最近发布: #2 as of 2025-01-31, at 2025-02-01 08:00:00 UTC (北京时间 02-01 16:00), "
             "5 submission(s) included (code v2)") in out
+
+
+@pytest.mark.parametrize(("stamp", "said"), [
+    ("2026-12-07T10:05:59+00:00", "2026-12-07 10:05:59 UTC (北京时间 12-07 18:05)"),  # as a timestamptz reads back
+    ("2026-12-07T18:05:59+08:00", "2026-12-07 10:05:59 UTC (北京时间 12-07 18:05)"),  # another zone: the same instant
+    ("2026-12-07T20:30:00", "2026-12-07 20:30:00 UTC (北京时间 12-08 04:30)"),  # no zone: UTC, the next day in Beijing
+    ("not a time", "not a time"),
+])
+def test_the_last_publish_time_is_said_once_in_utc_and_in_beijing_time(stamp: str, said: str) -> None:
+    from pipelines.status import when_utc
+
+    assert when_utc(stamp) == said
 
 
 # --- validate ---------------------------------------------------------------------------------
