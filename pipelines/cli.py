@@ -126,6 +126,39 @@ def run_pipeline(settings: Settings, as_of: date | None = None):  # type: ignore
                                       tags={CLI_TRIGGER_TAG: "cli", PID_TAG: str(os.getpid()), **owner_tags()})
 
 
+def dev_command(settings: Settings, extra: list[str]) -> tuple[list[str], dict[str, str], Path]:
+    """``dagster dev`` as ``union-warehouse dev`` starts it: the command, its environment
+    (the instance the CLI's runs use, the drop zone and data directory as absolute paths)
+    and the directory it runs in (the instance's home: its ``dagster.yaml`` is the one
+    Dagster finds there, so it warns of no other)."""
+    home = _prepare_dagster_home(settings)
+    dagster = Path(sys.executable).parent / "dagster"
+    cmd = [str(dagster) if dagster.exists() else "dagster", "dev", "-m", "pipelines.definitions", *extra]
+    env = {**os.environ, "DAGSTER_HOME": str(home.resolve()),
+           "UNION_RAW_DIR": str(Path(settings.raw_dir).resolve()),
+           "UNION_DATA_DIR": str(Path(settings.data_dir).resolve())}
+    return cmd, env, home
+
+
+def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
+    """Prepare (rule file, dbt manifest), make the instance's home with the project's
+    ``dagster.yaml``, then become ``dagster dev`` on it."""
+    from pipelines.alerts import RuleFileError
+
+    try:
+        prepare()
+    except RuleFileError as exc:
+        return not_startable(exc)
+    with exclusive(settings.data_dir / "locks" / "dagster_instance.lock"):
+        cmd, env, home = dev_command(settings, args.dagster_args)
+    print(f"dagster dev on the instance in {home} (the runs of `union-warehouse run` show there too)", flush=True)
+    os.chdir(home)
+    if os.path.isabs(cmd[0]):
+        os.execve(cmd[0], cmd, env)
+    os.execvpe(cmd[0], cmd, env)
+    return 0  # not reached: the process is dagster dev now
+
+
 def step_timings(result) -> dict[str, float]:  # type: ignore[no-untyped-def]
     """Seconds per step of a finished in-process run, in the order the steps ended."""
     out: dict[str, float] = {}
@@ -456,6 +489,12 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=2015)
     d.set_defaults(func=cmd_demo)
 
+    what = ("start Dagster's UI and daemon (`dagster dev`) on the instance `run` and `demo` use "
+            "(data/dagster, made with the project's dagster.yaml if missing), the dbt manifest prepared first; "
+            "arguments after the command go to dagster dev (e.g. -p 3001)")
+    x = sub.add_parser("dev", help=what, description=what)
+    x.set_defaults(func=cmd_dev, dagster_args=[])
+
     from pipelines.feedback.cli import register as register_template
 
     register_template(sub)
@@ -488,7 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-HASHING_COMMANDS = frozenset({"run", "demo"})  # they land rows: ID numbers hashed with UNION_PII_KEY
+HASHING_COMMANDS = frozenset({"run", "demo", "dev"})  # they land rows: ID numbers hashed with UNION_PII_KEY
 
 
 def log_level() -> str:
@@ -508,7 +547,11 @@ def setup_logging() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     setup_logging()
-    args = build_parser().parse_args(argv)  # a bad argument: usage error, exit 2
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)  # a bad argument: usage error, exit 2
+    if extra and args.command != "dev":  # only dev passes what it does not know on (to dagster dev)
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.dagster_args = extra
     # only what lands rows hashes ID numbers: the demo key's warning is for those commands
     settings = Settings.from_env(warn_demo_key=args.command in HASHING_COMMANDS)
     return int(args.func(args, settings))

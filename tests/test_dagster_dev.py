@@ -70,15 +70,15 @@ def _wait(predicate, timeout: float, what: str, proc: subprocess.Popen[bytes], l
 
 
 def test_dagster_dev_serves_the_graph_sensors_and_schedules(tmp_path: Path) -> None:
-    home = tmp_path / "dagster"
-    home.mkdir()
-    (home / "dagster.yaml").write_bytes((ROOT / "dagster.yaml").read_bytes())
-    env = {**os.environ, "DAGSTER_HOME": str(home), "UNION_RAW_DIR": str(tmp_path / "raw"),
-           "UNION_DATA_DIR": str(tmp_path / "data"), "UNION_PII_KEY": "test-key"}
+    """``union-warehouse dev`` on a fresh checkout (no data directory yet): it makes the
+    instance's home with the project's dagster.yaml and becomes ``dagster dev`` on it."""
+    data_dir = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env.update(UNION_RAW_DIR=str(tmp_path / "raw"), UNION_DATA_DIR=str(data_dir), UNION_PII_KEY="test-key")
     port = _free_port()
     log = tmp_path / "dagster_dev.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([str(BIN / "dagster"), "dev", "-m", "pipelines.definitions", "-p", str(port)],
+        proc = subprocess.Popen([str(BIN / "union-warehouse"), "dev", "-p", str(port)],
                                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         def webserver_up() -> bool:
@@ -103,6 +103,11 @@ def test_dagster_dev_serves_the_graph_sensors_and_schedules(tmp_path: Path) -> N
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
 
+    home = data_dir / "dagster"
+    assert "concurrency:" in (home / "dagster.yaml").read_text(encoding="utf-8")  # the project's
+    assert any((home / "history").iterdir())  # the instance stores there
+    said = log.read_text(errors="replace")
+    assert "will not be used" not in said and "Traceback" not in said, said[-3000:]
     (repo,) = data["repositoriesOrError"]["nodes"]
     sensors = {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]}
     assert sensors == {"inbox_sensor": "RUNNING", "reclaim_dead_runs": "RUNNING", "alert_on_run_failure": "RUNNING"}
