@@ -152,3 +152,45 @@ def test_a_bad_rule_file_stops_the_start_up(tmp_path: Path) -> None:
     assert proc.returncode != 0 and proc.stdout == "imported\ndefinitions imported\n"
     assert "RuleFileError" in proc.stderr and str(bad) in proc.stderr
     assert "rules.W08.levels.蓝.drop_point: unknown metric" in proc.stderr
+
+
+def test_each_rule_says_where_to_look_and_a_labour_rule_names_only_tables_its_model_reads() -> None:
+    """The "where to look" line of an alert message comes from the rule's spec; for a
+    labour rule it names published tables the rule's dbt model reads (its lineage in the
+    manifest), or that are built from what it reads (W06's snapshots pair up the same
+    snapshots marts.dim_union_org_history holds), so a model that stops reading a table
+    cannot leave the message pointing there."""
+    import json
+
+    from pipelines.alerts.rules import RULE_SPECS, RuleKind
+    from pipelines.orchestration.dbt import prepare_manifest
+
+    manifest = json.loads(prepare_manifest().read_text(encoding="utf-8"))
+    nodes = manifest["nodes"]
+
+    def upstream(unique_id: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [unique_id]
+        while todo:
+            for parent in nodes.get(todo.pop(), {}).get("depends_on", {}).get("nodes", []):
+                if parent not in seen:
+                    seen.add(parent)
+                    todo.append(parent)
+        return seen
+
+    def relation(unique_id: str) -> str:
+        node = nodes[unique_id]
+        return f"{node['config'].get('schema') or node['schema']}.{node['name']}"
+
+    for code, spec in RULE_SPECS.items():
+        assert spec.look_at, f"{code} says nowhere to look"
+        if spec.kind is not RuleKind.LABOUR:
+            continue
+        (model,) = [uid for uid, n in nodes.items()
+                    if n["resource_type"] == "model" and n["name"].startswith(f"warn_{code.lower()}_")]
+        reads = {uid for uid in upstream(model) if uid.startswith("model.")}
+        by_name = {relation(uid): uid for uid, n in nodes.items() if n["resource_type"] == "model"}
+        for table in spec.look_at.split("、"):
+            assert table in by_name, f"{code} points at {table}, which is no model"
+            parents = set(nodes[by_name[table]]["depends_on"]["nodes"])
+            assert by_name[table] in reads or parents & reads, f"{code} points at {table}, unrelated to its model"

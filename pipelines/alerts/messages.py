@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .levels import LEVEL_LABELS, LEVELS
+from .rules import RULE_SPECS
 
 Payload = Mapping[str, Any]
 
@@ -35,24 +36,6 @@ EVENT_LABELS = {
 }
 LEVEL_COLOURS = {"红": "#c62828", "橙": "#ef6c00", "黄": "#f9a825", "蓝": "#1565c0"}
 OPERATOR_COLOUR = "#616161"
-
-# Where to look for the records behind an alert of each rule (tables of the published
-# warehouse, data/published/warehouse.duckdb, unless said otherwise).
-SOURCES = {
-    "W01": "marts.fct_dispute_cases",
-    "W02": "marts.fct_dispute_cases、marts.fct_hotline_tickets",
-    "W03": "marts.fct_dispute_cases",
-    "W04": "marts.fct_collective_contracts",
-    "W05": "marts.fct_hotline_tickets",
-    "W06": "marts.dim_union_org_history",
-    "W07": "marts.dim_union_org_history、marts.fct_membership_counts",
-    "W08": "marts.fct_dispute_cases",
-    "W09": "marts.fct_dispute_cases",
-    "OPS_REJECTED": "audit.ingestion_ledger（按文件编号查对，街道的回执单同样列出）",
-    "OPS_QUALITY_GATE": "audit.quality_results，质量报告 data/reports/data_docs/",
-    "OPS_SILENT": "audit.ingestion_ledger",
-    "OPS_RUN_FAILED": "Dagster 运行记录（该作业的失败运行及其日志）",
-}
 
 
 def _count(v: float) -> str:
@@ -134,7 +117,8 @@ def key_numbers(p: Payload) -> list[str]:
 
 
 def where_to_look(p: Payload) -> str:
-    source = SOURCES.get(p["rule_code"], "")
+    spec = RULE_SPECS.get(p["rule_code"])
+    source = spec.look_at if spec else ""
     if p.get("rule_kind") == "labour":
         text = f"已发布数据仓库 alerts.alerts（预警编号 {p['alert_id']}）"
         return text + (f"；明细 {source}" if source else "")

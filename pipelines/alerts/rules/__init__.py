@@ -39,6 +39,7 @@ RULE_SPECS: dict[str, RuleSpec] = {
             {"recent_days": INT},
             ("workers_involved",),
             "a dispute case open, or received recently, involving many workers",
+            look_at="marts.fct_dispute_cases",
         ),
         RuleSpec(
             "W02",
@@ -46,6 +47,7 @@ RULE_SPECS: dict[str, RuleSpec] = {
             {"window_days": INT, "dispute_type": TXT, "ticket_category": TXT},
             ("complaints", "amount_claimed_yuan"),
             "wage cases or wage-arrears tickets piling up against one employer",
+            look_at="marts.fct_dispute_cases、marts.fct_hotline_tickets",
         ),
         RuleSpec(
             "W03",
@@ -53,6 +55,7 @@ RULE_SPECS: dict[str, RuleSpec] = {
             {"window_days": INT, "baseline_days": INT},
             ("recent_cases", "ratio"),
             "a street's recent dispute cases against its own baseline",
+            look_at="marts.fct_dispute_cases",
         ),
         RuleSpec(
             "W04",
@@ -60,6 +63,7 @@ RULE_SPECS: dict[str, RuleSpec] = {
             {"expiring_within_days": INT},
             ("days_since_end", "employees_covered"),
             "a collective contract ending or ended with no renewal signed",
+            look_at="marts.fct_collective_contracts",
         ),
         RuleSpec(
             "W05",
@@ -67,6 +71,7 @@ RULE_SPECS: dict[str, RuleSpec] = {
             {},
             ("street_overdue_tickets", "hours_overdue"),
             "a hotline ticket past its deadline and not closed",
+            look_at="marts.fct_hotline_tickets",
         ),
         RuleSpec(
             "W06",
@@ -74,6 +79,7 @@ RULE_SPECS: dict[str, RuleSpec] = {
             {"statuses": TXTS},
             ("employees",),
             "an org going from 正常 to moved out, deregistered or merged between snapshots",
+            look_at="marts.dim_union_org_history",
         ),
         RuleSpec(
             "W07",
@@ -87,6 +93,7 @@ RULE_SPECS: dict[str, RuleSpec] = {
             },
             ("employee_fall", "employee_fall_share", "member_fall", "member_fall_share"),
             "an org's employees or active members falling sharply between snapshots",
+            look_at="marts.dim_union_org_history、marts.fct_membership_counts",
         ),
         RuleSpec(
             "W08",
@@ -94,6 +101,7 @@ RULE_SPECS: dict[str, RuleSpec] = {
             {"min_closed_cases": INT},
             ("drop_points",),
             "a street's mediation success rate (DC13) falling quarter on quarter",
+            look_at="marts.fct_dispute_cases",
         ),
         RuleSpec(
             "W09",
@@ -101,10 +109,13 @@ RULE_SPECS: dict[str, RuleSpec] = {
             {"overdue_days": INT},
             ("workers_involved", "open_days"),
             "a dispute case still in mediation past the statutory 15 days",
+            look_at="marts.fct_dispute_cases",
         ),
-        RuleSpec("OPS_REJECTED", OPS, {}, (), "a submission rejected whole"),
+        RuleSpec("OPS_REJECTED", OPS, {}, (), "a submission rejected whole",
+                 look_at="audit.ingestion_ledger（按文件编号查对，街道的回执单同样列出）"),
         RuleSpec(
-            "OPS_QUALITY_GATE", OPS, {}, (), "a blocking quality suite held a submission back"
+            "OPS_QUALITY_GATE", OPS, {}, (), "a blocking quality suite held a submission back",
+            look_at="audit.quality_results，质量报告 data/reports/data_docs/",
         ),
         RuleSpec(
             "OPS_SILENT",
@@ -112,8 +123,10 @@ RULE_SPECS: dict[str, RuleSpec] = {
             {"silent_days": INT, "silent_days_by_dataset": ParamKind.DAYS_BY_DATASET},
             ("days_silent",),
             "a street that has sent nothing for a dataset for a while",
+            look_at="audit.ingestion_ledger",
         ),
-        RuleSpec("OPS_RUN_FAILED", OPS, {}, ("failed_runs",), "a pipeline run failed"),
+        RuleSpec("OPS_RUN_FAILED", OPS, {}, ("failed_runs",), "a pipeline run failed",
+                 look_at="Dagster 运行记录（该作业的失败运行及其日志）"),
     )
 }
 

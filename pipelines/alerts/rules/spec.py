@@ -33,3 +33,7 @@ class RuleSpec:
     params: Mapping[str, ParamKind]
     metrics: tuple[str, ...]
     summary: str  # one line, English, for errors and docs
+    # where a recipient looks for the detail (Chinese, in the alert's message): for a
+    # labour rule, the published tables its dbt model reads (a test holds them to the
+    # model's lineage)
+    look_at: str = ""
