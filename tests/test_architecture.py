@@ -120,3 +120,19 @@ def test_no_modules_import_each_other_in_a_circle() -> None:
         if module not in state:
             visit(module, [module])
     assert circles == [], "modules that import each other (a deferred import counts too)"
+
+
+def test_every_environment_variable_the_code_reads_is_in_the_readmes_one_table() -> None:
+    """An operator finds each ``UNION_*`` variable the pipeline (or the dbt profile) reads
+    in the README's configuration table, once; the table names no variable nothing reads."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    sources = [*(root / "pipelines").rglob("*.py"), root / "dbt_project" / "profiles.yml"]
+    read = {m for f in sources for m in re.findall(r"[\"'](UNION_[A-Z_]+)[\"']", f.read_text(encoding="utf-8"))}
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"`(UNION_[A-Z_]+)`", table)
+    assert len(read) > 30
+    assert sorted(v for v in read if listed.count(v) != 1) == []
+    assert set(listed) <= read, sorted(set(listed) - read)
