@@ -539,7 +539,7 @@ def test_the_spreadsheet_has_a_sheet_per_period_type_with_chinese_headers(export
     from openpyxl import load_workbook
 
     book = load_workbook(exported.workbook, read_only=True)
-    assert book.sheetnames == ["月度", "季度", "半年", "年度", "历史版本", "说明"]
+    assert book.sheetnames == ["指标×街道", "月度", "季度", "半年", "年度", "历史版本", "审计信息", "说明"]
     year = list(book["年度"].iter_rows(values_only=True))
     assert year[0][:6] == ("指标代码", "指标名称", "区域代码", "区域", "层级", "统计期")
     assert len(year) == 1 + 17 * 18  # one period, every indicator x area

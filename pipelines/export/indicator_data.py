@@ -22,6 +22,8 @@ COMPARATOR_SYMBOLS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "=", "r
 # the comparator on its own (the spreadsheet's 比较方式 column)
 COMPARATOR_LABELS = {**COMPARATOR_SYMBOLS, "rising": "不低于上年同期与上一统计期", "tracked": "仅跟踪"}
 UNIT_LABELS = {"ratio": "比率"}
+# where a row's target comes from (the 审计信息 sheet's 目标来源 column)
+TARGET_BASIS_LABELS = {"plan": "计划值", "pro_rata": "按期折算", "comparison": "同比环比", "none": "无"}
 QUARTER_NAMES = ("第一季度", "第二季度", "第三季度", "第四季度")
 HALF_NAMES = ("上半年", "下半年")
 
