@@ -11,7 +11,11 @@ import functools
 import logging
 import os
 from dataclasses import dataclass
+from datetime import timedelta, timezone
 from pathlib import Path
+
+# The federation's clock (UTC+8, no daylight saving): what clerks and operators read.
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 log = logging.getLogger(__name__)
 

@@ -103,14 +103,16 @@ def when_utc(stamp: str) -> str:
     """A stored instant as an operator reads it: ``2026-12-07 10:05:59 UTC (北京时间 18:05)``;
     a stamp without a zone is taken as UTC (how the publish log writes it), text that is
     not a timestamp is shown as it is."""
-    from datetime import UTC, datetime, timedelta, timezone
+    from datetime import UTC, datetime
+
+    from pipelines.config import BEIJING
 
     try:
         at = datetime.fromisoformat(str(stamp))
     except ValueError:
         return str(stamp)
     at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
-    beijing = at.astimezone(timezone(timedelta(hours=8)))
+    beijing = at.astimezone(BEIJING)
     return f"{at:%Y-%m-%d %H:%M:%S} UTC (北京时间 {beijing:%m-%d %H:%M})"
 
 

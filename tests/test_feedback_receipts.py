@@ -23,10 +23,9 @@ import pytest
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipelines.config import Settings
+from pipelines.config import BEIJING, Settings
 from pipelines.contract import DATASETS, Dataset, get_dataset
 from pipelines.feedback import receipts
-from pipelines.feedback.head import BEIJING
 from pipelines.feedback.locations import MAX_STEM_CHARS, file_stem
 from pipelines.feedback.receipts import (
     GENERATED_LABEL,

@@ -5,9 +5,10 @@ the receipt is generated. The status shown is decided by :mod:`.outcome` alone."
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
+from pipelines.config import BEIJING
 from pipelines.contract import DATASETS_BY_NAME, Dataset, Severity, rule
 from pipelines.ingest.ledger import LedgerEntry, Status
 
@@ -25,7 +26,6 @@ from .wording import (
 # 2: one status decided by .outcome (new codes partly_loaded, not_loaded, pending),
 # status_zh / outcome_zh / todo_zh / rows_zh, generated_at(_beijing) instead of written_at
 RECEIPT_VERSION = 2
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 SHA_PREFIX = 12
 
 
