@@ -39,6 +39,7 @@ from typing import Any
 
 import sqlalchemy as db
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    INDEX_SHARD_NAME,
     SQLITE_BUSY_TIMEOUT_SECONDS,
     SqliteEventLogStorage,
     SqliteEventLogStorageWatchdog,
@@ -95,6 +96,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._engines_lock = threading.Lock()
+        self._tables: set[str] = set()  # index tables seen to exist (a table is never dropped)
         super().__init__(base_dir, inst_data)
 
     @classmethod
@@ -124,11 +126,28 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             with engine.connect() as conn, conn.begin():
                 yield conn
 
+    def has_table(self, table_name: str) -> bool:
+        """Whether the index database has ``table_name``. Dagster asks before storing every
+        asset check event, through a new engine each time (about 10 ms: 3 s of a run's
+        330 check events); a table once there stays (a migration only adds), so a yes is
+        remembered, and the question goes through the pooled engine. Not through
+        :meth:`_connect`: Dagster also asks while it holds the index connection (and the
+        lock) for a write."""
+        if table_name in self._tables:
+            return True
+        engine = self._engine(INDEX_SHARD_NAME)
+        with engine.connect() as conn:
+            found = bool(engine.dialect.has_table(conn, table_name))
+        if found:
+            self._tables.add(table_name)
+        return found
+
     def _close_all(self) -> None:
         with self._engines_lock:
             for engine in self._engines.values():
                 engine.dispose()
             self._engines.clear()
+            self._tables.clear()  # the files may go (wipe) or be replaced (healing)
 
     def watch(self, run_id: str, cursor: str | None, callback: Any) -> None:
         from watchdog.observers import Observer
