@@ -623,14 +623,19 @@ def test_a_failing_dbt_test_stops_every_step_after_the_build(
                    "dbt": dbt_resource(project)})
     assert not result.success
     failed = {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
-    assert "not_null_int_member_snapshots_member_id" in failed
+    assert "not_null_int_member_snapshots" in failed
     # the failed build still says what failed, by name, and where dbt's lines are
     log = dbt_log_path(settings.data_dir, result.run_id)
     said = "\n".join(e.user_message for e in instance.all_logs(result.run_id))
     assert re.search(r"dbt build: .* built; \d+ tests: \d+ pass, \d+ warn, [1-9]\d* error(, \d+ skipped)? in [\d.]+ s "
                      rf"\(log: {re.escape(str(log))}\)", said), said[-3000:]
-    assert re.search(r"tests failed:\n  not_null_int_member_snapshots_member_id \(fail\): Got 1 result", said)
-    assert re.search(r"\d+ of \d+ FAIL 1 not_null_int_member_snapshots_member_id ", log.read_text(encoding="utf-8"))
+    assert re.search(r"tests failed:\n  not_null_int_member_snapshots \(fail\): Got 1 result", said)
+    assert re.search(r"\d+ of \d+ FAIL 1 not_null_int_member_snapshots ", log.read_text(encoding="utf-8"))
+    # the test's own query (what the log points the operator to) names the column and its nulls
+    compiled = next(p for p in (tmp_path / "target").rglob("not_null_int_member_snapshots.sql")
+                    if "compiled" in p.parts)
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as c:
+        assert c.execute(compiled.read_text(encoding="utf-8")).fetchall() == [("member_id", 1)]
     assert ran == [] and "after_the_build" not in {
         e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert build_state.read_recorded(settings.warehouse_path) is None  # the next build is a full one again

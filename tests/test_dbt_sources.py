@@ -25,6 +25,7 @@ from pipelines.ingest.pii_columns import (
     BIRTH_YEAR,
     DERIVED,
     HASH,
+    HASHED_ID,
     MASKED,
     file_fingerprint,
     key_fingerprint,
@@ -438,3 +439,36 @@ def test_each_source_table_has_one_door_and_only_staging_doors_read_sources() ->
         source = manifest["sources"][uid]
         door = f"stg_{source['source_name']}__{source['name']}"
         assert [(m["name"], m["fqn"][1]) for m in models] == [(door, "staging")], uid
+
+
+def _not_null_checked(manifest: dict) -> dict[str, set[str]]:
+    """{model name: the columns its not_null_columns test checks}."""
+    checked: dict[str, set[str]] = {}
+    for node in manifest["nodes"].values():
+        meta = node.get("test_metadata") or {}
+        if meta.get("name") == "not_null_columns":
+            model = manifest["nodes"][node["attached_node"]]["name"]
+            assert node["name"] == f"not_null_{model}"  # one per model, named for it
+            checked.setdefault(model, set()).update(meta["kwargs"]["column_names"])
+    return checked
+
+
+def test_required_columns_are_checked_not_null_once_per_model() -> None:
+    """A required contract column (and the street, the key, the ID hash, the submission)
+    is never null in its staging model: one not_null_columns test per model checks them
+    all (one dbt node, not one per column), and names only columns the model has."""
+    manifest = _manifest()
+    checked = _not_null_checked(manifest)
+    for d in DATASETS:
+        wanted = {c.name for c in d.columns if (c.required or c.name in ("street_code", d.key)) and not c.personal}
+        if d.name == HASHED_ID[0]:
+            wanted.add("id_number_hash")
+        assert wanted | {"submission_sha256"} <= checked[f"stg_{d.name}"], d.name
+    models = _models_by_name(manifest)
+    for model, columns in checked.items():
+        declared = set(models[model]["columns"])
+        assert columns <= declared, (model, columns - declared)
+    # the marts keep theirs too (hand-written YAML)
+    assert {"member_key", "street_code"} <= checked["dim_member"]
+    assert not [n for n in manifest["nodes"].values()
+                if (n.get("test_metadata") or {}).get("name") == "not_null"], "use not_null_columns on the model"

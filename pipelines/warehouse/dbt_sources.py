@@ -583,10 +583,18 @@ def _accepted_values(d: Dataset, c: Column) -> dict:
     return {"accepted_values": {"arguments": {"values": f"{{{{ contract_enum('{d.name}', '{c.name}') }}}}"}}}
 
 
+def _must_be_filled(d: Dataset, c: Column) -> bool:
+    return c.required or c.name == "street_code" or c.name == d.key
+
+
+def not_null_test(model: str, columns: list[str]) -> dict:
+    """The model's required columns, checked by one test (``not_null_columns``: one dbt
+    node per model instead of one per column), named ``not_null_<model>``."""
+    return {"not_null_columns": {"name": f"not_null_{model}", "arguments": {"column_names": columns}}}
+
+
 def _column_entry(d: Dataset, c: Column) -> dict:
     tests: list = []
-    if c.required or c.name == "street_code" or c.name == d.key:
-        tests.append("not_null")
     if c.type is ColumnType.ENUM:
         tests.append(_accepted_values(d, c))
     if c.name == "street_code":
@@ -609,7 +617,6 @@ def _stg_model(d: Dataset) -> dict:
                     "name": "id_number_hash",
                     "description": "身份证号的密钥哈希（sha256(密钥 || sha256(密钥 || 身份证号))，密钥来自配置）："
                     "跨快照、跨街道识别同一会员，不可还原 (keyed hash of the resident ID)",
-                    "data_tests": ["not_null"],
                 },
                 {
                     "name": "id_number_masked",
@@ -628,8 +635,7 @@ def _stg_model(d: Dataset) -> dict:
             {"name": "first_ingest_seq", "description": "该记录首次出现的上报顺序号 (ingestion order when first seen)"},
         ]
     cols += [
-        {"name": "submission_sha256", "description": "提供该行的上报文件 SHA-256（审计） (the submission this row comes from)",
-         "data_tests": ["not_null"]},
+        {"name": "submission_sha256", "description": "提供该行的上报文件 SHA-256（审计） (the submission this row comes from)"},
         {"name": "ingest_seq", "description": "该上报的顺序号（审计） (ingestion order of that submission)"},
         {"name": "line_number", "description": "该行在上报文件中的行号（审计） (line in the submitted file)"},
     ]
@@ -645,10 +651,23 @@ def _stg_model(d: Dataset) -> dict:
         "name": f"stg_{d.name}",
         "description": f"{d.zh}（{d.name}）：{d.doc}。{grain}{note}仅重命名和类型转换。",
         "data_tests": [
-            {"unique_combination_of_columns": {"arguments": {"combination_of_columns": ["street_code", d.key]}}}
+            {"unique_combination_of_columns": {"arguments": {"combination_of_columns": ["street_code", d.key]}}},
+            not_null_test(f"stg_{d.name}", _filled_columns(d)),
         ],
         "columns": cols,
     }
+
+
+def _filled_columns(d: Dataset) -> list[str]:
+    """The staged columns that are never null: the required ones, the street, the key, the
+    ID number's hash (where the dataset has one) and the submission each row comes from."""
+    columns: list[str] = []
+    for c in d.columns:
+        if (d.name, c.name) == HASHED_ID:
+            columns.append("id_number_hash")
+        elif not c.personal and _must_be_filled(d, c):
+            columns.append(c.name)
+    return [*columns, "submission_sha256"]
 
 
 def _untested(columns: list[dict]) -> list[dict]:
