@@ -24,3 +24,10 @@ for _var, _value in {
 _main = __import__("sys").modules.get("__main__")
 if _main is not None and getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
     _main.__file__ = "<union-warehouse>"
+
+# The same import warns that pyspark "does not yet fully support pandas >= 3.0.0": true
+# of pyspark's pandas API, which nothing here uses (Great Expectations only probes for
+# pyspark; the Spark warehouse runs in dbt's own process). An operator reading the
+# quality step's output cannot act on it, so it is not shown.
+__import__("warnings").filterwarnings(
+    "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
