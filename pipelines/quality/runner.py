@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import math
+import time
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
@@ -31,6 +32,7 @@ from pipelines.contract import DATASETS_BY_NAME, Dataset
 from pipelines.files import atomic_write_parquet, atomic_write_text
 from pipelines.ingest.ledger import LedgerEntry, Status, read_ledger
 
+from .offline_docs import ASSETS_TAG, localize_site
 from .suites import MIN_SNAPSHOT_RATIO
 from .verdicts import Verdict, _label, blocked_submissions, results_path, unchecked, verdict_schema
 
@@ -69,7 +71,9 @@ SUITES_MARKER = ".suites.sha256"  # in the docs folder: the suites its pages wer
 
 
 def _suites_digest(suites_dir: Path) -> str:
-    h = hashlib.sha256()
+    """The suites the pages were rendered from, and the vendored assets they point at
+    (a site rendered before the assets changed is rendered, and localized, again)."""
+    h = hashlib.sha256(ASSETS_TAG.encode() + b"\0")
     for path in sorted(suites_dir.glob("*.json")):
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
@@ -78,9 +82,11 @@ def _suites_digest(suites_dir: Path) -> str:
 class QualityRunner:
     """Validates submissions against the suites in ``suites_dir``; with ``docs_dir`` it
     also renders GX Data Docs there: the suite pages, and a validation page for every
-    submission held back by a critical failure. Rendering goes through a GX checkpoint,
-    several times the cost of a plain validation, so submissions that passed or only
-    broke a warning are recorded in the results table (and the check's metadata) only."""
+    submission held back by a critical failure; the pages work offline (``offline_docs``
+    copies the files GX loads from CDNs into the site). Rendering goes through a GX
+    checkpoint, several times the cost of a plain validation, so submissions that passed
+    or only broke a warning are recorded in the results table (and the check's metadata)
+    only."""
 
     def __init__(self, suites_dir: Path, docs_dir: Path | None = None) -> None:
         self.suites_dir = suites_dir
@@ -127,11 +133,14 @@ class QualityRunner:
                 # no example values on the pages: they could be ID numbers or names
                 result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0},
             ))
+        started = time.time()
         checkpoint.run(
             batch_parameters={"dataframe": frame.to_pandas()},
             expectation_parameters=params,
             run_id=gx.RunIdentifier(run_name=run_name),
         )
+        # the pages the checkpoint's UpdateDataDocsAction wrote (its page, the index)
+        localize_site(self.docs_dir, since=started - 2)
 
     def build_docs(self) -> Path | None:
         """Write the suite pages and the index; returns the index page. Skipped (the
@@ -151,6 +160,7 @@ class QualityRunner:
             except Exception:  # noqa: BLE001
                 ctx.suites.add(self.suite(path.stem))
         ctx.build_data_docs(site_names=[DOCS_SITE])
+        localize_site(self.docs_dir)  # every page: those of earlier runs too
         atomic_write_text(marker, digest)
         return index
 
