@@ -233,6 +233,8 @@ def test_the_industry_dropdown_offers_each_section_with_its_name(tmp_path: Path)
     assert offered[0] == "A 农、林、牧、渔业" and "C 制造业" in offered and len(offered) == 20
     assert dv.errorStyle == "warning" and "C" not in offered  # a bare letter: a warning, not refused
     assert "只填写前面的代码" in dv.error
+    # the cell's prompt points at the dropdown with a named example, not a row of bare letters
+    assert "“C 制造业”" in dv.prompt and "A、B" not in dv.prompt
     # the instructions sheet lists code, name and the dropdown's form, for every section
     rows = {r[0]: r[1:3] for r in wb[INSTRUCTIONS_SHEET].iter_rows(values_only=True) if r and r[0] in sections}
     assert rows == {code: (name, f"{code} {name}") for code, name in sections.items()}

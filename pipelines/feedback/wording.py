@@ -132,7 +132,11 @@ def column_rules(dataset: Dataset, column: str) -> list[AppliedRule]:
 def value_hint(dataset: Dataset, col: Column, street_code: str | None = None) -> str:
     """One line saying what to write in ``col``."""
     parts = [TYPE_ZH[col.type]]
-    if col.type is ColumnType.ENUM:
+    if col.type is ColumnType.ENUM and col.enum_labels:
+        # twenty names do not fit an input message (255 characters): the dropdown and the
+        # instructions sheet list them
+        parts = [f"从下拉列表选择，如“{col.choices[2 if len(col.choices) > 2 else 0]}”；只填代码也可以"]
+    elif col.type is ColumnType.ENUM:
         parts = ["可选：" + "、".join(col.enum)]
     rng = (
         range_text(col)
