@@ -416,3 +416,11 @@ def test_robot_urls_reach_the_sinks_but_never_the_run_config(
     assert isinstance(wc, WeComSink) and wc.url == ROBOT_ENV["UNION_ALERT_WECOM_URL"]
     assert isinstance(dt, DingTalkSink) and dt.secret == SIGNING
     assert isinstance(fs, FeishuSink) and fs.url.endswith(KEY)
+
+
+@pytest.mark.parametrize("recorded", ["2016-01-01T02:00:00Z", "2016-01-01T02:00:00+00:00",
+                                      "2016-01-01T10:00:00+08:00", "2016-01-01T02:00:00"])
+def test_the_message_says_when_in_beijing_time_whatever_offset_the_event_carries(recorded: str) -> None:
+    from pipelines.alerts.messages import beijing_time
+
+    assert beijing_time(recorded) == "2016-01-01 10:00"

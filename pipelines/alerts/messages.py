@@ -18,8 +18,10 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
+
+from pipelines.config import BEIJING
 
 from .levels import LEVEL_LABELS, LEVELS
 from .rules import RULE_SPECS
@@ -126,12 +128,15 @@ def where_to_look(p: Payload) -> str:
 
 
 def beijing_time(occurred_at: str) -> str:
-    """``2016-01-01T02:00:00Z`` (UTC) as ``2016-01-01 10:00``, Beijing time."""
+    """``2016-01-01T02:00:00Z`` as ``2016-01-01 10:00``, Beijing time (a time without an
+    offset is UTC, as the events record it)."""
     try:
-        t = datetime.fromisoformat(occurred_at.removesuffix("Z"))
-    except (ValueError, AttributeError):
+        t = datetime.fromisoformat(occurred_at.replace("Z", "+00:00"))
+    except (ValueError, AttributeError, TypeError):
         return str(occurred_at)
-    return (t + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=UTC)
+    return t.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
 def footnote(p: Payload) -> str:
