@@ -15,6 +15,7 @@ from pipelines.export.comparisons import (
     NO_DATA,
     STATUS_FILLS,
     STATUS_MEANINGS,
+    Change,
     Comparison,
     MatrixCell,
     StreetMatrix,
@@ -177,16 +178,19 @@ def change_cell(text: str) -> str:
     return f'<td class="num {trend}">{_e(text)}</td>'
 
 
+def earlier_cells(earlier: float | None, change: Change | None, unit: str | None) -> str:
+    """An earlier value and the change from it, as two table cells."""
+    return f'<td class="num">{_e(earlier_text(earlier, unit))}</td>' + change_cell(change_text(change, unit))
+
+
 def year_on_year_cells(c: Comparison) -> str:
     """上年同期 and 同比."""
-    return (f'<td class="num">{_e(earlier_text(c.same_period_last_year, c.unit))}</td>'
-            + change_cell(change_text(c.year_on_year, c.unit)))
+    return earlier_cells(c.same_period_last_year, c.year_on_year, c.unit)
 
 
 def period_on_period_cells(c: Comparison) -> str:
     """上一统计期 and 环比."""
-    return (f'<td class="num">{_e(earlier_text(c.previous_period, c.unit))}</td>'
-            + change_cell(change_text(c.period_on_period, c.unit)))
+    return earlier_cells(c.previous_period, c.period_on_period, c.unit)
 
 
 def period_cell(row: dict) -> str:
