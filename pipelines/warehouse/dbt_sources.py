@@ -583,10 +583,6 @@ def _accepted_values(d: Dataset, c: Column) -> dict:
     return {"accepted_values": {"arguments": {"values": f"{{{{ contract_enum('{d.name}', '{c.name}') }}}}"}}}
 
 
-def _must_be_filled(d: Dataset, c: Column) -> bool:
-    return c.required or c.name == "street_code" or c.name == d.key
-
-
 def not_null_test(model: str, columns: list[str]) -> dict:
     """The model's required columns, checked by one test (``not_null_columns``: one dbt
     node per model instead of one per column), named ``not_null_<model>``."""
@@ -665,7 +661,7 @@ def _filled_columns(d: Dataset) -> list[str]:
     for c in d.columns:
         if (d.name, c.name) == HASHED_ID:
             columns.append("id_number_hash")
-        elif not c.personal and _must_be_filled(d, c):
+        elif not c.personal and (c.required or c.name in ("street_code", d.key)):
             columns.append(c.name)
     return [*columns, "submission_sha256"]
 
