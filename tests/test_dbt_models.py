@@ -263,6 +263,7 @@ class Built:
         self.settings, self.target, self.timings, self.dagster_result = settings, target, timings, dagster_result
         self.rerun, self.said = rerun, said
         self.phase2_member_snapshots_sql = phase2_member_snapshots_sql  # compiled by the incremental phase 2
+        self.dbt_file_logs: list[str] = []  # dbt's own log files in the Dagster builds' target folder
 
     def con(self) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(self.settings.warehouse_path), read_only=True)
@@ -332,7 +333,27 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     assert rerun.success
     print(f"dbt timings on the hand-made fixture: {timings}")
     said = {r.run_id: "\n".join(e.user_message for e in instance.all_logs(r.run_id)) for r in (result, rerun)}
-    return Built(settings, target, timings, result, rerun, said, phase2_sql)
+    built = Built(settings, target, timings, result, rerun, said, phase2_sql)
+    built.dbt_file_logs = sorted(p.name for p in build_target_path(settings, project).glob("dbt.log*"))
+    return built
+
+
+def test_the_builds_write_no_debug_log_of_dbts_own(built: Built) -> None:
+    """dbt's debug file log (every query it sends, some 10 MB a build, a tenth of its CPU)
+    is off: the run's dbt log keeps what dbt prints."""
+    assert built.dbt_file_logs == []
+
+
+def test_an_operator_can_still_ask_dbt_for_its_debug_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.orchestration.dbt import dbt_environment
+
+    monkeypatch.delenv("DBT_LOG_LEVEL_FILE", raising=False)
+    with dbt_environment():
+        assert os.environ["DBT_LOG_LEVEL_FILE"] == "none"
+    assert "DBT_LOG_LEVEL_FILE" not in os.environ  # restored
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")
+    with dbt_environment():
+        assert os.environ["DBT_LOG_LEVEL_FILE"] == "debug"
 
 
 # --- acceptance: only accepted submissions --------------------------------------------------

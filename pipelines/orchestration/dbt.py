@@ -106,7 +106,8 @@ def dbt_resource(project: DbtProject = DBT_PROJECT) -> DbtCliResource:
 @contextmanager
 def dbt_environment(settings: Settings | None = None, engine: str | None = None) -> Iterator[None]:
     """Environment of a dbt subprocess: the repository on PYTHONPATH, telemetry off, no
-    colour codes (its lines go to a log file: :mod:`.dbt_log`), and with ``settings`` the
+    colour codes (its lines go to a log file: :mod:`.dbt_log`), no debug file log of dbt's
+    own unless ``DBT_LOG_LEVEL_FILE`` asks for one, and with ``settings`` the
     data directory; with ``engine``, that engine rather than the configured one
     (``UNION_WAREHOUSE_TARGET``). Never the ID-hashing key: the hashes are made at landing
     (pipelines/ingest/pii_columns.py). Restored afterwards."""
@@ -117,6 +118,10 @@ def dbt_environment(settings: Settings | None = None, engine: str | None = None)
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_USE_COLORS": "false",
         "DBT_USE_COLORS_FILE": "false",
+        # dbt's own debug file log (dbt.log in the target folder: every query, some 10 MB a
+        # build) costs a tenth of a build's CPU; the run's dbt log (dbt_log.py) keeps what
+        # dbt prints. An operator who wants it sets DBT_LOG_LEVEL_FILE=debug.
+        "DBT_LOG_LEVEL_FILE": os.environ.get("DBT_LOG_LEVEL_FILE") or "none",
     }
     if settings is not None:
         wanted["UNION_DATA_DIR"] = str(Path(settings.data_dir).resolve())
