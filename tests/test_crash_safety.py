@@ -193,11 +193,27 @@ def landing_kill_point(settings: Settings, after: int = 20) -> int:
 
 
 def clean_district_run(factory: pytest.TempPathFactory) -> CliRun:
-    """One uninterrupted run of the district (started once per session, in the background:
-    the crash chain runs beside it; the log test reads its logs)."""
+    """One uninterrupted run of the district on DuckDB, started once per test process (in
+    the background: the crash chain, or the Spark run, goes on beside it). The crash, log
+    and Spark tests read it; the state-fault and Spark correction tests damage or extend a
+    copy (:func:`copy_of_clean_run`). Never changed once run."""
     if "clean" not in _SHARED:
-        _SHARED["clean"] = CliRun.start(fresh_copy(factory, "clean_run"))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("UNION_WAREHOUSE_TARGET", "duckdb")
+            patch.delenv("UNION_SPARK_METHOD", raising=False)
+            _SHARED["clean"] = CliRun.start(fresh_copy(factory, "clean_run"))
     return _SHARED["clean"]  # type: ignore[return-value]
+
+
+def copy_of_clean_run(factory: pytest.TempPathFactory, name: str) -> Path:
+    """A new root holding what the clean run left (its inbox and data directory, mtimes
+    kept): a test that goes on from there pays a copy, not a run of its own."""
+    clean = clean_district_run(factory)
+    assert clean.wait() == 0, clean.tail()
+    root = factory.mktemp(name)
+    shutil.copytree(clean.root / "raw", root / "raw")
+    shutil.copytree(clean.settings.data_dir, root / "data", symlinks=True)
+    return root
 
 
 # --- comparing two data directories -------------------------------------------------------

@@ -3,9 +3,10 @@
 ``union-warehouse run`` with ``UNION_WAREHOUSE_TARGET=spark`` builds the models on Spark,
 mirrors the tables into the working DuckDB file (pipelines/warehouse/spark_mirror.py),
 and every later step (asset checks, indicator gates, publish, alerts, the dbt docs page,
-exports) runs on that file as on a DuckDB build. The module runs it in session mode and a
-DuckDB run of the same input side by side (the crash-safety tests' small district, three
-streets, defects included, copied byte for byte into a data directory each), then shows:
+exports) runs on that file as on a DuckDB build. The module runs it in session mode
+beside a DuckDB run of the same input (the crash-safety tests' small district, three
+streets, defects included, copied byte for byte into a data directory each; the DuckDB run
+is the crash module's clean run, made once per test process), then shows:
 
 - the published warehouse, the analysts' one interface, is the same: every table equal
   after sorting, the columns that differ between any two runs (run ids, wall-clock times,
@@ -62,7 +63,14 @@ from pipelines.warehouse.spark_mirror import mirror_spark_build
 
 from . import test_crash_safety
 from .spark_thrift import ThriftServer, thrift_server
-from .test_crash_safety import CliRun, fresh_copy, table_digests
+from .test_crash_safety import (
+    CliRun,
+    clean_district_run,
+    cli_settings,
+    copy_of_clean_run,
+    fresh_copy,
+    table_digests,
+)
 from .test_dbt_incremental import SELECT as MEMBER_SELECT
 from .test_dbt_models import DBT_DIR
 from .test_state_faults import EXCLUDE
@@ -99,8 +107,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliRun]:
         patch.delenv("UNION_SPARK_METHOD", raising=False)
         patch.setenv("UNION_WAREHOUSE_TARGET", "spark")
         spark = CliRun.start(fresh_copy(tmp_path_factory, "spark_run"))
-        patch.setenv("UNION_WAREHOUSE_TARGET", "duckdb")
-        duck = CliRun.start(fresh_copy(tmp_path_factory, "duckdb_run"))
+        duck = clean_district_run(tmp_path_factory)  # the crash module's, if it ran here first
         assert duck.wait() == 0, duck.tail()
         assert spark.wait() == 0, spark.tail()
     print(f"\nDuckDB run {duck.seconds:.0f} s, Spark run {spark.seconds:.0f} s (side by side)")
@@ -157,20 +164,23 @@ def thrift(runs: dict[str, CliRun], tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.fixture(scope="module")
-def corrected(runs: dict[str, CliRun], thrift: ThriftServer) -> dict[str, Any]:
-    """One street corrects its latest members list in both data directories. On the Spark
-    one, two ``union-warehouse run`` start together through the Thrift server (the
-    production path: dbt on the server, the tables mirrored from its warehouse directory,
-    ``UNION_SPARK_TABLES_DIR``); on the DuckDB one, one run, beside them."""
+def corrected(runs: dict[str, CliRun], thrift: ThriftServer,
+              tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One street corrects its latest members list in the Spark data directory and in a
+    copy of the DuckDB one. On the Spark one, two ``union-warehouse run`` start together
+    through the Thrift server (the production path: dbt on the server, the tables mirrored
+    from its warehouse directory, ``UNION_SPARK_TABLES_DIR``); on the DuckDB copy, one
+    run, beside them."""
     spark_root, settings = runs["spark"].root, runs["spark"].settings
     before = working_tables(settings.warehouse_path, MEMBER_TABLES, exclude=set())
     seen = (spark_root / "cli.stdout").stat().st_size
     correction = write_corrected_members_list(settings)
-    assert write_corrected_members_list(runs["duckdb"].settings).name == correction.name
+    duck_root = copy_of_clean_run(tmp_path_factory, "duckdb_correction")  # the clean run stays as it is
+    assert write_corrected_members_list(cli_settings(duck_root)).name == correction.name
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(test_crash_safety, "RUN_TIMEOUT_S", SPARK_RUN_TIMEOUT_S)
         patch.setenv("UNION_WAREHOUSE_TARGET", "duckdb")
-        duck = CliRun.start(runs["duckdb"].root)
+        duck = CliRun.start(duck_root)
         for name, value in thrift.environ().items():
             patch.setenv(name, value)
         first, second = CliRun.start(spark_root), CliRun.start(spark_root)
@@ -180,7 +190,7 @@ def corrected(runs: dict[str, CliRun], thrift: ThriftServer) -> dict[str, Any]:
     print(f"\ntwo Thrift runs on one data directory: {first.seconds:.0f} s and {second.seconds:.0f} s; "
           f"DuckDB {duck.seconds:.0f} s")
     said = (spark_root / "cli.stdout").read_bytes()[seen:].decode(errors="replace").splitlines()
-    return {"before": before, "correction": correction, "runs": (first, second), "said": said}
+    return {"before": before, "correction": correction, "runs": (first, second), "said": said, "duckdb": duck}
 
 
 def test_two_thrift_runs_on_one_data_dir_take_turns_and_build_incrementally(
@@ -208,7 +218,7 @@ def test_after_the_correction_a_thrift_build_publishes_what_a_duckdb_build_publi
         runs: dict[str, CliRun], corrected: dict[str, Any]) -> None:
     """Both engines built the same correction incrementally: the published warehouses and
     every table of the working files are still equal."""
-    on_thrift, duck = runs["spark"].settings, runs["duckdb"].settings
+    on_thrift, duck = runs["spark"].settings, corrected["duckdb"].settings
     assert (read_recorded(on_thrift.warehouse_path) or {}).get(ENGINE_KEY) == "spark"
     on_duckdb = table_digests(duck.published_path, VOLATILE)
     served = table_digests(on_thrift.published_path, VOLATILE)
