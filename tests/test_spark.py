@@ -265,10 +265,13 @@ def test_the_profiles_session_settings_reach_each_thrift_session(thrift: ThriftS
     """The settings the project needs (timestamps without a zone, UTC, dynamic partition
     overwrite for the incremental models) are the profile's, sent with each session: the
     server was started without them, as a cluster's would be."""
+    import jinja2
     from pyhive import hive
 
     profile = yaml.safe_load((DBT_DIR / "profiles.yml").read_text(encoding="utf-8"))["union_warehouse"]
-    sent = profile["outputs"]["spark_thrift"]["server_side_parameters"]
+    env_var = lambda name, default=None: os.environ.get(name, default)  # noqa: E731 - as dbt renders it
+    sent = {key: jinja2.Template(str(value)).render(env_var=env_var)
+            for key, value in profile["outputs"]["spark_thrift"]["server_side_parameters"].items()}
     connection = hive.connect(host=thrift.host, port=thrift.port, username="union_warehouse", auth="NONE",
                               configuration=sent)
     try:
@@ -280,7 +283,8 @@ def test_the_profiles_session_settings_reach_each_thrift_session(thrift: ThriftS
     finally:
         connection.close()
     assert {k.removeprefix("set:hiveconf:") for k in sent} >= {
-        "spark.sql.timestampType", "spark.sql.session.timeZone", "spark.sql.sources.partitionOverwriteMode"}
+        "spark.sql.timestampType", "spark.sql.session.timeZone", "spark.sql.sources.partitionOverwriteMode",
+        "spark.sql.sources.parallelPartitionDiscovery.threshold"}
 
 
 def _no_describe(relations: Any) -> dict[str, Any]:
