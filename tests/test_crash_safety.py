@@ -32,6 +32,7 @@ import polars as pl
 import pytest
 
 from pipelines.config import Settings
+from pipelines.files import exclusive
 from pipelines.generate import MANIFEST_NAME, generate_district, load_manifest
 from pipelines.ingest.dropzone import list_inbox
 from pipelines.ingest.ledger import read_ledger
@@ -50,6 +51,7 @@ AS_OF = "2015-12-31"
 # 110101014's member list; the others' files are dropped to keep the runs short.
 STREETS = ("110101003", "110101007", "110101014")
 SCALE, SEED = 0.02, 3
+EXIT_STATUS = "exit_status"  # "<status> <started> <ended>" of a run other test processes wait for
 RUN_TIMEOUT_S = 420  # a run here takes about a minute; one waiting for a lost pool slot never ends
 
 # Columns that legitimately differ between two runs of the same input (see the chain test).
@@ -81,7 +83,7 @@ class CliRun:
 
     root: Path
     fault: str | None
-    proc: subprocess.Popen[bytes]
+    proc: subprocess.Popen[bytes] | None  # None: started by another test process
     stderr_path: Path
     started: float
     seconds: float | None = None
@@ -91,9 +93,12 @@ class CliRun:
         return cli_settings(self.root)
 
     @classmethod
-    def start(cls, root: Path, fault: str | None = None, *, ingest_only: bool = False) -> CliRun:
+    def start(cls, root: Path, fault: str | None = None, *, ingest_only: bool = False,
+              record_exit: bool = False) -> CliRun:
         """``union-warehouse run`` (or, with ``ingest_only``, just the ingestion it starts
-        with: ``ingest_pending``, the code path of the Dagster ingestion step)."""
+        with: ``ingest_pending``, the code path of the Dagster ingestion step). With
+        ``record_exit``, its exit status and times are left in ``root/exit_status`` for
+        other test processes (:meth:`started_elsewhere`)."""
         env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "UNION_FAULT_AT")}
         env.update(UNION_RAW_DIR=str(root / "raw"), UNION_DATA_DIR=str(root / "data"), UNION_PII_KEY="test-key",
                    UNION_LOG_LEVEL="INFO")
@@ -107,12 +112,22 @@ class CliRun:
         else:
             cmd = [*([str(exe)] if exe.exists() else [sys.executable, "-m", "pipelines.cli"]),
                    "run", "--as-of", AS_OF]
+        if record_exit:
+            cmd = ["sh", "-c", 'started=$(date +%s.%N); "$@"; rc=$?; echo "$rc $started $(date +%s.%N)" > "$0.tmp" '
+                   '&& mv "$0.tmp" "$0"; exit $rc', str(root / EXIT_STATUS), *cmd]
         stderr_path = root / f"run{len(list(root.glob('run*.stderr'))) + 1}.stderr"
         with (root / "cli.stdout").open("ab") as out, stderr_path.open("wb") as err:
             proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=err, start_new_session=True)
         return cls(root, fault, proc, stderr_path, time.perf_counter())
 
+    @classmethod
+    def started_elsewhere(cls, root: Path) -> CliRun:
+        """The run another test process started in ``root`` with ``record_exit``."""
+        return cls(root, None, None, root / "run1.stderr", time.perf_counter())
+
     def wait(self) -> int:
+        if self.proc is None:
+            return self._wait_elsewhere()
         if self.seconds is None:
             try:
                 self.proc.wait(timeout=RUN_TIMEOUT_S)
@@ -123,7 +138,20 @@ class CliRun:
             self.seconds = time.perf_counter() - self.started
         return self.proc.returncode
 
+    def _wait_elsewhere(self) -> int:
+        status = self.root / EXIT_STATUS
+        while not status.exists():
+            if time.perf_counter() - self.started > RUN_TIMEOUT_S:
+                pytest.fail(f"the shared run in {self.root} did not end within {RUN_TIMEOUT_S} s (its "
+                            f"test process stops it):\n{self.tail()}")
+            time.sleep(0.5)
+        rc, started, ended = status.read_text().split()
+        self.seconds = float(ended) - float(started)
+        return int(rc)
+
     def tail(self, chars: int = 4000) -> str:
+        if not self.stderr_path.exists():
+            return f"({self.stderr_path.name} not written yet)"
         return self.stderr_path.read_text(errors="replace")[-chars:]
 
 
@@ -166,15 +194,28 @@ def runs_left_started(data_dir: Path) -> dict[str, list[str]]:
 _SHARED: dict[str, object] = {}
 
 
+def shared_temp(factory: pytest.TempPathFactory) -> Path:
+    """A folder every test process of this session sees (xdist's workers each have a
+    base temp of their own, side by side in the session's)."""
+    base = factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 def district_input(factory: pytest.TempPathFactory) -> Path:
-    """``raw/`` of the small generated district (cached for the session)."""
+    """``raw/`` of the small generated district, generated once per session (under a
+    lock: the first test process to need it writes it, the others wait and read it)."""
     if "input" not in _SHARED:
-        raw = factory.mktemp("district_input") / "raw"
-        generate_district(raw, scale=SCALE, seed=SEED, defects=True)
-        for street in (raw / "inbox").iterdir():
-            if street.name not in STREETS:
-                shutil.rmtree(street)
-        _SHARED["input"] = raw
+        folder = shared_temp(factory) / "district_input"
+        with exclusive(shared_temp(factory) / "district_input.lock"):
+            if not (folder / "generated").exists():
+                shutil.rmtree(folder, ignore_errors=True)
+                raw = folder / "raw"
+                generate_district(raw, scale=SCALE, seed=SEED, defects=True)
+                for street in (raw / "inbox").iterdir():
+                    if street.name not in STREETS:
+                        shutil.rmtree(street)
+                (folder / "generated").touch()
+        _SHARED["input"] = folder / "raw"
     return _SHARED["input"]  # type: ignore[return-value]
 
 
@@ -193,15 +234,23 @@ def landing_kill_point(settings: Settings, after: int = 20) -> int:
 
 
 def clean_district_run(factory: pytest.TempPathFactory) -> CliRun:
-    """One uninterrupted run of the district on DuckDB, started once per test process (in
-    the background: the crash chain, or the Spark run, goes on beside it). The crash, log
+    """One uninterrupted run of the district on DuckDB, started once per session by the
+    first test process to ask (in the background: the crash chain, or the Spark run, goes
+    on beside it); the other processes wait for the exit status it leaves. The crash, log
     and Spark tests read it; the state-fault and Spark correction tests damage or extend a
     copy (:func:`copy_of_clean_run`). Never changed once run."""
     if "clean" not in _SHARED:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("UNION_WAREHOUSE_TARGET", "duckdb")
-            patch.delenv("UNION_SPARK_METHOD", raising=False)
-            _SHARED["clean"] = CliRun.start(fresh_copy(factory, "clean_run"))
+        root = shared_temp(factory) / "clean_run"
+        try:
+            root.mkdir()  # the first to create it runs it
+        except FileExistsError:
+            _SHARED["clean"] = CliRun.started_elsewhere(root)
+        else:
+            shutil.copytree(district_input(factory), root / "raw")
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv("UNION_WAREHOUSE_TARGET", "duckdb")
+                patch.delenv("UNION_SPARK_METHOD", raising=False)
+                _SHARED["clean"] = CliRun.start(root, record_exit=True)
     return _SHARED["clean"]  # type: ignore[return-value]
 
 

@@ -6,7 +6,7 @@ and every later step (asset checks, indicator gates, publish, alerts, the dbt do
 exports) runs on that file as on a DuckDB build. The module runs it in session mode
 beside a DuckDB run of the same input (the crash-safety tests' small district, three
 streets, defects included, copied byte for byte into a data directory each; the DuckDB run
-is the crash module's clean run, made once per test process), then shows:
+is the crash module's clean run, made once per test session), then shows:
 
 - the published warehouse, the analysts' one interface, is the same: every table equal
   after sorting, the columns that differ between any two runs (run ids, wall-clock times,
@@ -107,7 +107,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliRun]:
         patch.delenv("UNION_SPARK_METHOD", raising=False)
         patch.setenv("UNION_WAREHOUSE_TARGET", "spark")
         spark = CliRun.start(fresh_copy(tmp_path_factory, "spark_run"))
-        duck = clean_district_run(tmp_path_factory)  # the crash module's, if it ran here first
+        duck = clean_district_run(tmp_path_factory)  # the crash module's, made once per session
         assert duck.wait() == 0, duck.tail()
         assert spark.wait() == 0, spark.tail()
     print(f"\nDuckDB run {duck.seconds:.0f} s, Spark run {spark.seconds:.0f} s (side by side)")

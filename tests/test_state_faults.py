@@ -30,6 +30,7 @@ from .test_crash_safety import (
     RUN_IDS,
     WALL_CLOCK,
     CliRun,
+    clean_district_run,
     cli_settings,
     copy_of_clean_run,
     fresh_copy,
@@ -63,7 +64,7 @@ class Baseline:
     root: Path
     tables: dict[str, tuple[int, str]]
     outbox: list[str]
-    pristine: Path  # a copy of data/ as the two runs left it
+    pristine: Path  # data/ as the clean run left it (read only)
 
     @property
     def settings(self) -> Settings:
@@ -79,8 +80,8 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> Baseline:
     root = copy_of_clean_run(tmp_path_factory, "state_faults")
     settings = cli_settings(root)
     assert outbox_ids(settings), "the district should raise alerts"
-    pristine = root.parent / "pristine_data"
-    shutil.copytree(settings.data_dir, pristine, symlinks=True)
+    # the clean run's own data directory is what the copy started as, and nothing changes it
+    pristine = clean_district_run(tmp_path_factory).settings.data_dir
     return Baseline(root, published_tables(settings), outbox_ids(settings), pristine)
 
 
