@@ -23,7 +23,7 @@ from pipelines.orchestration.dbt import build_dbt_assets
 from pipelines.orchestration.resources import AsOf, UnionPaths
 
 AS_OF = date(2015, 12, 31)
-SEED, SCALE = 2015, 0.2
+SEED, SCALE = 2015, 0.1
 
 pytestmark = pytest.mark.slow
 
