@@ -72,8 +72,8 @@ def leaks(text: str, personal: dict[str, set[str]], vocabulary: set[str]) -> dic
 
 
 def check_logs_and_run_metadata_hold_no_personal_data(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Run by ``tests/test_crash_safety.py`` (in the module whose uninterrupted run it
-    reads: the two then share a worker, and the run is made once)."""
+    """Run by ``tests/test_crash_safety.py``, the module whose uninterrupted run it reads
+    (made once per test session, :func:`clean_district_run`)."""
     run = clean_district_run(tmp_path_factory)
     assert run.wait() == 0, run.tail()
     settings = run.settings
