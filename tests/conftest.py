@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from pipelines.config import Settings
+
+# Spark in session mode (tests/test_spark.py and the runs it starts) without code
+# generation: on a district's few thousand rows compiling Java for every query costs more
+# than it saves (dbt_project/profiles.yml). The Thrift server the tests start keeps
+# Spark's default, so both paths are exercised.
+os.environ.setdefault("UNION_SPARK_CODEGEN", "false")
 
 # The modules that take minutes (whole pipeline runs), longest first. The suite runs on
 # two workers, a module per worker at a time (pytest-xdist --dist loadfile, pyproject):

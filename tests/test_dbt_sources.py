@@ -472,3 +472,28 @@ def test_required_columns_are_checked_not_null_once_per_model() -> None:
     assert {"member_key", "street_code"} <= checked["dim_member"]
     assert not [n for n in manifest["nodes"].values()
                 if (n.get("test_metadata") or {}).get("name") == "not_null"], "use not_null_columns on the model"
+
+
+def _spark_session_settings(environ: dict[str, str]) -> dict[str, str]:
+    """The session-mode Spark settings as dbt renders them with ``environ``."""
+    import jinja2
+
+    profile = yaml.safe_load((DBT_DIR / "profiles.yml").read_text(encoding="utf-8"))["union_warehouse"]
+    env_var = lambda name, default=None: environ.get(name, default)  # noqa: E731 - as dbt renders it
+    return {key: jinja2.Template(str(value)).render(env_var=env_var)
+            for key, value in profile["outputs"]["spark"]["server_side_parameters"].items()}
+
+
+def test_spark_code_generation_and_jit_flags_are_switched_by_their_variables() -> None:
+    default = _spark_session_settings({"UNION_DATA_DIR": "/d"})
+    # Spark's own default (code generation on) unless asked
+    assert default["spark.sql.codegen.wholeStage"] == "true"
+    assert default["spark.sql.codegen.factoryMode"] == "FALLBACK"
+    # the JVM flags sit beside the Derby home, which stays whatever the flags
+    assert default["spark.driver.extraJavaOptions"].startswith("-Dderby.system.home=/d/warehouse/spark ")
+    assert "-XX:Tier4InvocationThreshold=50000" in default["spark.driver.extraJavaOptions"]
+    off = _spark_session_settings({"UNION_DATA_DIR": "/d", "UNION_SPARK_CODEGEN": "false",
+                                   "UNION_SPARK_JAVA_OPTIONS": "-Xss4m"})
+    assert off["spark.sql.codegen.wholeStage"] == "false"
+    assert off["spark.sql.codegen.factoryMode"] == "NO_CODEGEN"
+    assert off["spark.driver.extraJavaOptions"] == "-Dderby.system.home=/d/warehouse/spark -Xss4m"
