@@ -497,3 +497,6 @@ def test_spark_code_generation_and_jit_flags_are_switched_by_their_variables() -
     assert off["spark.sql.codegen.wholeStage"] == "false"
     assert off["spark.sql.codegen.factoryMode"] == "NO_CODEGEN"
     assert off["spark.driver.extraJavaOptions"] == "-Dderby.system.home=/d/warehouse/spark -Xss4m"
+    # spelled as a person may: both settings follow, never one without the other
+    spelled = _spark_session_settings({"UNION_DATA_DIR": "/d", "UNION_SPARK_CODEGEN": "False"})
+    assert (spelled["spark.sql.codegen.wholeStage"], spelled["spark.sql.codegen.factoryMode"]) == ("false", "NO_CODEGEN")
