@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MAIN_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
-JIT_OPTIONS = ("-XX:Tier4InvocationThreshold=50000 -XX:Tier4MinInvocationThreshold=6000 "
-               "-XX:Tier4CompileThreshold=60000 -XX:Tier4BackEdgeThreshold=400000")
 START_TIMEOUT_S = 240  # a JVM and Hive's service start, on 2 shared cores
 
 
@@ -72,9 +70,7 @@ def thrift_server(root: Path, spark_home: Path | None = None) -> Iterator[Thrift
         str(spark_submit), "--class", MAIN_CLASS, "--name", "union-warehouse-thrift-test",
         "--master", "local[2]",
         "--conf", f"spark.sql.warehouse.dir={server.tables_dir}",
-        # C2 only for the hottest code, as the profile's session mode (the JIT compiler
-        # is most of a young JVM's CPU on 2 cores)
-        "--conf", f"spark.driver.extraJavaOptions=-Dderby.system.home={home} {JIT_OPTIONS}",
+        "--conf", f"spark.driver.extraJavaOptions=-Dderby.system.home={home}",
         "--conf", "spark.hadoop.javax.jdo.option.ConnectionURL=jdbc:derby:;databaseName=metastore_db;create=true",
         "--conf", f"spark.local.dir={root / 'scratch'}",
         "--conf", "spark.ui.enabled=false",
