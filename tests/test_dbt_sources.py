@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
@@ -474,29 +475,30 @@ def test_required_columns_are_checked_not_null_once_per_model() -> None:
                 if (n.get("test_metadata") or {}).get("name") == "not_null"], "use not_null_columns on the model"
 
 
-def _spark_session_settings(environ: dict[str, str]) -> dict[str, str]:
-    """The session-mode Spark settings as dbt renders them with ``environ``."""
+def spark_settings(output: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """The profile's Spark settings of ``output`` (``spark``: session mode, ``spark_thrift``)
+    as dbt renders them with ``environ``."""
     import jinja2
 
     profile = yaml.safe_load((DBT_DIR / "profiles.yml").read_text(encoding="utf-8"))["union_warehouse"]
     env_var = lambda name, default=None: environ.get(name, default)  # noqa: E731 - as dbt renders it
     return {key: jinja2.Template(str(value)).render(env_var=env_var)
-            for key, value in profile["outputs"]["spark"]["server_side_parameters"].items()}
+            for key, value in profile["outputs"][output]["server_side_parameters"].items()}
 
 
 def test_spark_code_generation_and_jit_flags_are_switched_by_their_variables() -> None:
-    default = _spark_session_settings({"UNION_DATA_DIR": "/d"})
+    default = spark_settings("spark", {"UNION_DATA_DIR": "/d"})
     # Spark's own default (code generation on) unless asked
     assert default["spark.sql.codegen.wholeStage"] == "true"
     assert default["spark.sql.codegen.factoryMode"] == "FALLBACK"
     # the JVM flags sit beside the Derby home, which stays whatever the flags
     assert default["spark.driver.extraJavaOptions"].startswith("-Dderby.system.home=/d/warehouse/spark ")
     assert "-XX:Tier4InvocationThreshold=50000" in default["spark.driver.extraJavaOptions"]
-    off = _spark_session_settings({"UNION_DATA_DIR": "/d", "UNION_SPARK_CODEGEN": "false",
+    off = spark_settings("spark", {"UNION_DATA_DIR": "/d", "UNION_SPARK_CODEGEN": "false",
                                    "UNION_SPARK_JAVA_OPTIONS": "-Xss4m"})
     assert off["spark.sql.codegen.wholeStage"] == "false"
     assert off["spark.sql.codegen.factoryMode"] == "NO_CODEGEN"
     assert off["spark.driver.extraJavaOptions"] == "-Dderby.system.home=/d/warehouse/spark -Xss4m"
     # spelled as a person may: both settings follow, never one without the other
-    spelled = _spark_session_settings({"UNION_DATA_DIR": "/d", "UNION_SPARK_CODEGEN": "False"})
+    spelled = spark_settings("spark", {"UNION_DATA_DIR": "/d", "UNION_SPARK_CODEGEN": "False"})
     assert (spelled["spark.sql.codegen.wholeStage"], spelled["spark.sql.codegen.factoryMode"]) == ("false", "NO_CODEGEN")

@@ -51,7 +51,6 @@ from typing import Any
 
 import duckdb
 import pytest
-import yaml
 
 from pipelines.config import Settings
 from pipelines.ingest.ledger import Status, read_ledger
@@ -73,6 +72,7 @@ from .test_crash_safety import (
 )
 from .test_dbt_incremental import SELECT as MEMBER_SELECT
 from .test_dbt_models import DBT_DIR
+from .test_dbt_sources import spark_settings
 from .test_state_faults import EXCLUDE
 
 pytestmark = pytest.mark.slow
@@ -265,13 +265,9 @@ def test_the_profiles_session_settings_reach_each_thrift_session(thrift: ThriftS
     """The settings the project needs (timestamps without a zone, UTC, dynamic partition
     overwrite for the incremental models) are the profile's, sent with each session: the
     server was started without them, as a cluster's would be."""
-    import jinja2
     from pyhive import hive
 
-    profile = yaml.safe_load((DBT_DIR / "profiles.yml").read_text(encoding="utf-8"))["union_warehouse"]
-    env_var = lambda name, default=None: os.environ.get(name, default)  # noqa: E731 - as dbt renders it
-    sent = {key: jinja2.Template(str(value)).render(env_var=env_var)
-            for key, value in profile["outputs"]["spark_thrift"]["server_side_parameters"].items()}
+    sent = spark_settings("spark_thrift", os.environ)
     connection = hive.connect(host=thrift.host, port=thrift.port, username="union_warehouse", auth="NONE",
                               configuration=sent)
     try:
