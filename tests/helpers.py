@@ -8,6 +8,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+REPO = Path(__file__).resolve().parents[1]
+
+
+def instance_home(home: Path) -> Path:
+    """``home`` made into a Dagster instance home as ``union-warehouse`` makes its own
+    (pipelines/orchestration/instance_config.py): the repository's ``dagster.yaml`` (pools,
+    run queue, monitoring) and the pooled SQLite event log, the instance a user's runs
+    get. A bare directory would be Dagster's default storage, which opens and closes a
+    connection per event: some 10 s more of every small run's CPU."""
+    from pipelines.orchestration.instance_config import write_instance_yaml
+
+    write_instance_yaml(home, REPO / "dagster.yaml", environ={})
+    return home
+
 
 @contextmanager
 def deadline(seconds: int) -> Iterator[None]:

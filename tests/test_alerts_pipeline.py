@@ -22,6 +22,8 @@ from pipelines.orchestration.alerts import ALERTS_KEY, AlertSinks, alert_state
 from pipelines.orchestration.dbt import build_dbt_assets
 from pipelines.orchestration.resources import AsOf, UnionPaths
 
+from .helpers import instance_home
+
 AS_OF = date(2015, 12, 31)
 SEED, SCALE = 2015, 0.1
 
@@ -62,8 +64,7 @@ def district(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
     root = tmp_path_factory.mktemp("alerts_e2e")
     settings = Settings(raw_dir=root / "raw", data_dir=root / "data", pii_key="test-key")
     mp = pytest.MonkeyPatch()
-    (root / "dagster_home").mkdir()
-    mp.setenv("DAGSTER_HOME", str(root / "dagster_home"))
+    mp.setenv("DAGSTER_HOME", str(instance_home(root / "dagster_home")))
     for var in ("UNION_ALERT_WEBHOOK_URL", "UNION_SMTP_HOST", "UNION_WARNING_RULES"):
         mp.delenv(var, raising=False)
     manifest = generate_district(settings.raw_dir, scale=SCALE, seed=SEED, defects=True)

@@ -38,7 +38,7 @@ from pipelines.config import Settings
 from pipelines.ingest.ledger import LedgerEntry, Status, read_ledger
 
 from .conftest import drop
-from .helpers import instance_text
+from .helpers import instance_home, instance_text
 from .test_dagster_pipeline import members_csv
 
 NAME = "张三_110101199003071234_13812345678会员"
@@ -145,8 +145,7 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     root = tmp_path_factory.mktemp("file_names")
     settings = Settings(raw_dir=root / "raw", data_dir=root / "data", pii_key="test-key")
     settings.inbox.mkdir(parents=True)
-    home = root / "dagster_home"
-    home.mkdir()
+    home = instance_home(root / "dagster_home")
     mp = pytest.MonkeyPatch()
     mp.setenv("DAGSTER_HOME", str(home))
     mp.setenv("UNION_LOG_LEVEL", "INFO")  # the console logger says as much as it can

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -31,7 +30,7 @@ import pytest
 from pipelines.config import Settings
 from pipelines.ingest.process import ingest_pending
 
-from .helpers import deadline, instance_text
+from .helpers import deadline, instance_home, instance_text
 from .hostile.generator import (
     GENERAL_DATASETS,
     KINDS,
@@ -241,9 +240,7 @@ def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2E]:
     settings.inbox.mkdir(parents=True)
     cases = e2e_cases(SEED)
     materialise(cases, settings.raw_dir, root / "outside")
-    home = root / "dagster_home"
-    home.mkdir()
-    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
+    home = instance_home(root / "dagster_home")
     mp = pytest.MonkeyPatch()
     for key, value in (("UNION_RAW_DIR", settings.raw_dir), ("UNION_DATA_DIR", settings.data_dir),
                        ("DAGSTER_HOME", home), ("UNION_PII_KEY", settings.pii_key), ("UNION_LOG_LEVEL", "INFO")):

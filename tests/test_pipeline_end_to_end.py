@@ -14,6 +14,7 @@ from pipelines.cli import run_pipeline, step_timings
 from pipelines.ingest.dropzone import log_ref
 
 from .conftest import drop
+from .helpers import instance_home
 from .test_dagster_pipeline import members_csv
 from .test_published_old_client import (
     assert_described_as_in,
@@ -33,8 +34,7 @@ def ran(tmp_path_factory):
     settings = Settings(raw_dir=root / "raw", data_dir=root / "data", pii_key="test-key")
     settings.inbox.mkdir(parents=True)
     mp = pytest.MonkeyPatch()
-    mp.setenv("DAGSTER_HOME", str(root / "dagster_home"))
-    (root / "dagster_home").mkdir()
+    mp.setenv("DAGSTER_HOME", str(instance_home(root / "dagster_home")))
     body = members_csv(5, "2024-06-30", A)
     lines = body.splitlines()
     lines[2] = lines[2].replace("男", "未知", 1)  # line 3: unknown gender

@@ -30,6 +30,7 @@ from pipelines.publish.history import HistoryStore, values_fingerprint
 from pipelines.publish.warehouse import read_indicator_values
 
 from .conftest import drop
+from .helpers import instance_home
 from .test_dagster_pipeline import members_csv
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,9 +56,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     root = tmp_path_factory.mktemp("determinism")
     settings = Settings(raw_dir=root / "raw", data_dir=root / "data", pii_key="test-key")
     settings.inbox.mkdir(parents=True)
-    home = root / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_bytes((ROOT / "dagster.yaml").read_bytes())
+    home = instance_home(root / "dagster_home")
     mp = pytest.MonkeyPatch()
     for name, value in (("UNION_RAW_DIR", settings.raw_dir), ("UNION_DATA_DIR", settings.data_dir),
                         ("UNION_PII_KEY", "test-key"), ("DAGSTER_HOME", home), ("UNION_LOG_LEVEL", "WARNING")):

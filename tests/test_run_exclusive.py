@@ -37,6 +37,7 @@ from pipelines.orchestration.run_recovery import HOST_TAG, PID_TAG
 from pipelines.publish.history import HistoryStore
 
 from .conftest import drop
+from .helpers import instance_home
 from .test_dagster_pipeline import members_csv
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,10 +47,7 @@ NAMED = "王小明_110101199003071234.csv"  # a street naming its file after a p
 
 
 def _home(root: Path) -> Path:
-    home = root / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_bytes((ROOT / "dagster.yaml").read_bytes())
-    return home
+    return instance_home(root / "dagster_home")
 
 
 def _wait_for(predicate, timeout: float, what: str):  # type: ignore[no-untyped-def]

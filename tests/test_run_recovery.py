@@ -29,6 +29,8 @@ from pipelines.orchestration.run_recovery import (
     this_host,
 )
 
+from .helpers import instance_home
+
 ROOT = Path(__file__).resolve().parents[1]
 POOL = "warehouse_writer"
 
@@ -58,10 +60,7 @@ def _script(tags: dict[str, str]) -> str:
 
 
 def _home(tmp_path: Path) -> Path:
-    home = tmp_path / "dagster"
-    home.mkdir()
-    (home / "dagster.yaml").write_bytes((ROOT / "dagster.yaml").read_bytes())
-    return home
+    return instance_home(tmp_path / "dagster")
 
 
 def _start(home: Path, tags: dict[str, str], sleep_s: float) -> subprocess.Popen[str]:
