@@ -35,7 +35,7 @@ from typing import Any
 
 import xlsxwriter
 from xlsxwriter.format import Format
-from xlsxwriter.utility import _preserve_whitespace, _utf16_len, _utf16_truncate, xl_rowcol_to_cell
+from xlsxwriter.utility import _preserve_whitespace, _utf16_len, _utf16_truncate, xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 from pipelines.files import move_into_place, temp_beside
@@ -69,6 +69,7 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 _TEXT, _NUMBER, _DATETIME, _BOOLEAN, _BLANK = "text", "number", "datetime", "boolean", "blank"
 _XML_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f]|_x[0-9a-fA-F]{4}_")
 MAX_CELL_UTF16 = 32_767  # what xlsxwriter keeps of a text, in UTF-16 units
+_COLUMN_NAMES = [xl_col_to_name(c) for c in range(256)]  # A, B, ..., IV: the columns tables use
 
 
 def _inline_string(ws: Worksheet, text: str, attrs: str) -> str:
@@ -294,8 +295,8 @@ class StreamingSheet:
     def _write_row_xml(self, row: int, values: Sequence[Cell], styles: Sequence[Mapping[str, Any] | None]) -> None:
         """A whole row of a ``constant_memory`` sheet written as its XML, the XML
         xlsxwriter's own cell writer produces for these cells (tests/test_spreadsheet.py
-        compares the two), without its per-cell bookkeeping: 5 times faster, and the
-        indicator workbook's 370,000 cells were most of the export step.
+        compares the two), without its per-cell bookkeeping: about twice as fast (bench/sheet_writer.py),
+        and the indicator workbook's 370,000 cells were most of the export step.
 
         One deliberate difference: a text that looks like xlsxwriter's rich-string markup
         (``<r>...</r>``) is escaped like any other text, where xlsxwriter's streaming
@@ -316,11 +317,13 @@ class StreamingSheet:
         if ws.previous_row < row:
             ws._write_single_row(row)  # a row written cell by cell before this one goes first
         parts = []
+        number = row + 1
+        columns = ws.col_info
         for col, kind, content, fmt in cells:
-            if fmt is None and col in ws.col_info and ws.col_info[col].column_format is not None:
-                fmt = ws.col_info[col].column_format
-            ref = xl_rowcol_to_cell(row, col)
-            attrs = f' r="{ref}" s="{fmt._get_xf_index()}"' if fmt is not None else f' r="{ref}"'
+            if fmt is None and col in columns and columns[col].column_format is not None:
+                fmt = columns[col].column_format
+            name = _COLUMN_NAMES[col] if col < len(_COLUMN_NAMES) else xl_col_to_name(col)
+            attrs = f' r="{name}{number}" s="{fmt._get_xf_index()}"' if fmt is not None else f' r="{name}{number}"'
             if kind == _TEXT:
                 parts.append(_inline_string(ws, content, attrs))
             elif kind == _NUMBER:
