@@ -244,18 +244,24 @@ class StreamingSheet:
     ) -> None:
         """Write one value as the right kind of cell: text as text (formula-safe), numbers
         as numbers, dates as date cells; ``None`` leaves the cell blank (styled if asked).
-        On a streaming (``constant_memory``) sheet, rows go through :meth:`write_row`: there
-        xlsxwriter's own writer would copy a text shaped like its rich-string markup into
-        the sheet unescaped, so such a text is refused here."""
+
+        xlsxwriter takes a text that begins with ``<r>`` and ends with ``</r>`` for its own
+        rich-string markup and copies it into the file unescaped (the shared strings, or
+        the sheet in streaming mode): a street's value shaped so could break the file or
+        inject a formula. Such a text is written as a rich string of three plain runs (the
+        fewest xlsxwriter takes), which it escapes like any text; it reads back as the
+        same text."""
         cell = self._prepared(value, style)
         if cell is None:
             return
         kind, content, fmt = cell
         ws = self.ws
         if kind == _TEXT:
-            if ws.constant_memory and content.startswith("<r>") and content.endswith("</r>"):
-                raise ValueError("a text shaped like rich-string markup on a streaming sheet: write its row with write_row")
-            ws.write_string(row, col, content, fmt)
+            if content.startswith("<r>") and content.endswith("</r>"):
+                args = [content[:1], content[1:2], content[2:]] + ([fmt] if fmt is not None else [])
+                ws.write_rich_string(row, col, *args)
+            else:
+                ws.write_string(row, col, content, fmt)
         elif kind == _NUMBER:
             ws.write_number(row, col, content, fmt)
         elif kind == _DATETIME:

@@ -381,6 +381,9 @@ def test_a_file_in_an_unknown_street_folder_gets_its_receipt_under_unknown(
     assert r["street_code"] is None
 
 
+MARKUP = "<r></r></is><f>1+1</f><is><r></r>"
+
+
 @pytest.mark.parametrize("small_limit", [0, 5_000], ids=["streamed", "in_memory"])
 def test_formula_like_values_stay_text_in_the_receipt(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, small_limit: int
@@ -388,7 +391,8 @@ def test_formula_like_values_stay_text_in_the_receipt(
     monkeypatch.setattr(receipts, "SMALL_RECEIPT_PROBLEMS", small_limit)
     ds = get_dataset("members")
     rows = valid_rows(ds, 1)
-    rows[0].update(name=EVIL, org_id="=1+1", phone="@SUM(A1)", gender="X")
+    # member_id shaped like the file's rich-text markup, closing its cell to open a formula
+    rows[0].update(name=EVIL, org_id="=1+1", phone="@SUM(A1)", gender="X", member_id=MARKUP)
     drop(settings, A, "members", "evil.csv", csv_text(ds, rows))
     ingest_pending(settings)
     write_receipts(settings)
@@ -405,6 +409,7 @@ def test_formula_like_values_stay_text_in_the_receipt(
     assert cells["姓名"].quotePrefix
     assert cells["工会组织编号"].value == "=1+1" and cells["工会组织编号"].data_type == "s"
     assert cells["手机号"].value == "@SUM(A1)" and cells["手机号"].data_type == "s"
+    assert cells["会员编号"].value == MARKUP and cells["会员编号"].data_type == "s"
 
 
 # --- warnings, the quality gate ---------------------------------------------------------------

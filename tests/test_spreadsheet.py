@@ -280,16 +280,23 @@ def test_rows_and_single_cells_mix_in_order(tmp_path: Path) -> None:
     assert rows == [("a", 1), ("b", 2), ("c", 3), ("d", None)]
 
 
-def test_a_streaming_sheet_refuses_markup_shaped_text_cell_by_cell(tmp_path: Path) -> None:
-    """xlsxwriter's streaming mode would copy it into the sheet's XML unescaped (a street's
-    value could inject a formula); row by row it is escaped (the test above), cell by cell
-    it is refused rather than written unsafely."""
-    with StreamingWorkbook(tmp_path / "x.xlsx") as wb:
+@pytest.mark.parametrize("small", [False, True], ids=["streamed", "in_memory"])
+def test_markup_shaped_text_is_text_cell_by_cell_and_row_by_row(tmp_path: Path, small: bool) -> None:
+    """xlsxwriter copies a text shaped like its rich-string markup into the file
+    unescaped (in the shared strings, or the sheet when streaming): a street's value could
+    break the file or inject a formula. Whichever way it is written it stays text."""
+    markup = "<r></r></is><f>1+1</f><is><r></r>"
+    target = tmp_path / "x.xlsx"
+    with StreamingWorkbook(target, small=small) as wb:
         sheet = wb.add_sheet("s")
-        with pytest.raises(ValueError, match="rich-string markup"):
-            sheet.write_cell(0, 0, "<r></r></is><f>1+1</f><is><r></r>")
-        sheet.write_row(["<r></r></is><f>1+1</f><is><r></r>"])
-    assert "<f>" not in _sheet_xml(tmp_path / "x.xlsx")
+        sheet.write_cell(0, 0, markup, {"bold": True})
+        sheet.next_row = 1
+        sheet.write_row([markup, "<r>x</r>"])
+    with zipfile.ZipFile(target) as z:
+        for name in z.namelist():
+            assert "<f>" not in z.read(name).decode(errors="replace"), name
+    rows = list(openpyxl.load_workbook(target)["s"].iter_rows(values_only=True))
+    assert rows == [(markup, None), (markup, "<r>x</r>")]
 
 
 def test_a_row_with_a_height_keeps_it_and_is_written_once(tmp_path: Path) -> None:
