@@ -557,6 +557,30 @@ def test_the_hashing_key_is_in_no_compiled_file_or_log(built: Built) -> None:
 # --- dbt tests as Dagster asset checks; docs --------------------------------------------------
 
 
+def test_a_staging_value_outside_the_contract_fails_its_models_contract_test(
+        built: Built, tmp_path: Path) -> None:
+    """One contract_values test per staging model checks every enum column against the
+    contract and the street code against the street list (tests/generic/contract_values.sql):
+    a copy of the built warehouse with a member's gender and another's street changed
+    under the test fails it, with one result row per column at fault."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(built.settings.data_dir, data)
+    with duckdb.connect(str(data / "warehouse" / "working.duckdb")) as con:
+        con.execute("update staging.stg_members set gender = '未知' where member_id = "
+                    "(select min(member_id) from staging.stg_members)")
+        con.execute("update staging.stg_members set street_code = '110101999' where member_id = "
+                    "(select max(member_id) from staging.stg_members)")
+    copy = Settings(raw_dir=built.settings.raw_dir, data_dir=data, pii_key=KEY)
+    passed = dbt(["test", "--select", "contract_values_stg_union_orgs"], copy, tmp_path / "target")
+    assert passed.returncode == 0, passed.stdout[-3000:]
+    failed = dbt(["test", "--select", "contract_values_stg_members"], copy, tmp_path / "target")
+    assert failed.returncode != 0
+    assert re.search(r"Failure in test contract_values_stg_members .*\n.*Got 2 results", failed.stdout), \
+        failed.stdout[-3000:]
+
+
 def test_dbt_tests_ran_as_asset_checks(built: Built) -> None:
     evaluations = built.dagster_result.get_asset_check_evaluations()
     assert len(evaluations) > 100

@@ -579,8 +579,14 @@ def audit_doors() -> dict[str, Callable[[], str]]:
 # --- staging: docs and tests ---------------------------------------------------------------
 
 
-def _accepted_values(d: Dataset, c: Column) -> dict:
-    return {"accepted_values": {"arguments": {"values": f"{{{{ contract_enum('{d.name}', '{c.name}') }}}}"}}}
+def contract_values_test(d: Dataset) -> dict:
+    """The staging model's enum columns against the contract's values and its street codes
+    against the street list, checked by one test (``contract_values``: one dbt node per
+    model instead of one per enum column and one for the street), named
+    ``contract_values_stg_<dataset>``."""
+    enums = [c.name for c in d.columns if c.type is ColumnType.ENUM and not c.personal]
+    return {"contract_values": {"name": f"contract_values_stg_{d.name}",
+                                "arguments": {"dataset": d.name, "enum_columns": enums}}}
 
 
 def not_null_test(model: str, columns: list[str]) -> dict:
@@ -590,18 +596,10 @@ def not_null_test(model: str, columns: list[str]) -> dict:
 
 
 def _column_entry(d: Dataset, c: Column) -> dict:
-    tests: list = []
-    if c.type is ColumnType.ENUM:
-        tests.append(_accepted_values(d, c))
-    if c.name == "street_code":
-        tests.append({"relationships": {"arguments": {"to": "ref('streets')", "field": "code"}}})
-    entry: dict = {
+    return {
         "name": c.name,
         "description": f"{{{{ doc('{d.name}__{c.name}') }}}}（{c.type.value}{'，必填' if c.required else ''}）",
     }
-    if tests:
-        entry["data_tests"] = tests
-    return entry
 
 
 def _stg_model(d: Dataset) -> dict:
@@ -649,6 +647,7 @@ def _stg_model(d: Dataset) -> dict:
         "data_tests": [
             {"unique_combination_of_columns": {"arguments": {"combination_of_columns": ["street_code", d.key]}}},
             not_null_test(f"stg_{d.name}", _filled_columns(d)),
+            contract_values_test(d),
         ],
         "columns": cols,
     }
