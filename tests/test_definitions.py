@@ -3,6 +3,7 @@ gate it, the sensors and the schedules, all from the one Definitions object."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -45,8 +46,13 @@ def test_checks_gate_landing_models_and_publishing(settings) -> None:
     assert ("landing/members", "quality_suite") in checks
     assert {("indicators/indicator_values", name) for name in (
         "district_equals_street_sum", "rates_are_consistent", "deterministic", "rows_reconcile")} <= checks
-    dbt_tests = [c for c in checks if c[0].startswith(("marts/", "staging/"))]
-    assert len(dbt_tests) > 100  # the dbt tests show up as asset checks
+    # every dbt test of a staging or mart model shows up as an asset check of that model
+    manifest = json.loads(dbt.prepared_manifest().read_text(encoding="utf-8"))
+    tested = {(n["attached_node"].split(".")[-1], n["name"]) for n in manifest["nodes"].values()
+              if n["resource_type"] == "test" and (n.get("attached_node") or "").startswith(
+                  ("model.union_warehouse.stg_", "model.union_warehouse.dim_", "model.union_warehouse.fct_"))}
+    dbt_tests = {(c[0].split("/")[-1], c[1]) for c in checks if c[0].startswith(("marts/", "staging/"))}
+    assert len(tested) > 50 and tested <= dbt_tests
 
 
 def test_jobs_schedules_and_sensors(settings) -> None:
