@@ -220,14 +220,11 @@ class StreamingSheet:
         if self.full:
             raise OverflowError(f"worksheet {self.ws.name!r} is full ({MAX_ROWS} rows)")
         row = self.next_row
-        styles = [
-            s if isinstance(s, Mapping) else None
-            for s in (
-                (style[c] if c < len(style) else None for c in range(len(values)))
-                if isinstance(style, Sequence)
-                else (style for _ in values)
-            )
-        ]
+        if isinstance(style, Sequence):  # a style per cell, the missing ones none
+            given = [style[c] if c < len(style) else None for c in range(len(values))]
+        else:  # one style (or none) for the whole row
+            given = [style] * len(values)
+        styles = [s if isinstance(s, Mapping) else None for s in given]
         if self.ws.constant_memory:
             self._write_row_xml(row, values, styles)
         else:
